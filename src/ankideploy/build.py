@@ -1,0 +1,245 @@
+"""The pipeline: find files → read and parse → render notes → identity → packages.
+
+``process_file`` is everything done to one lesson file; it is pure and
+picklable, so a course is processed on every core. ``build`` joins the results,
+settles identity and modification times against the state file, and writes.
+"""
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import identity, notetypes
+from .diagnostics import Diagnostic, Diagnostics
+from .lesson import Lesson
+from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
+from .package import PackageNote, collection_bytes, remove_stale_temporaries, write_apkg
+from .render import Media, Renderer
+from .sources import SourceFile, discover, read_lesson
+
+PARALLEL_THRESHOLD = 8  # below this, starting worker processes costs more than it saves
+
+
+@dataclass
+class BuildOptions:
+    out_dir: Path = Path("dist")
+    package_name: str = "interview-questions"
+    per_lesson: bool = False
+    deck: DeckOptions = field(default_factory=DeckOptions)
+    say_aloud: bool = True
+    strict: bool = False
+    state_path: Path | None = None  # None: beside the content
+    use_state: bool = True
+    jobs: int = 0  # 0: one per core
+    write: bool = True
+
+
+@dataclass
+class FileResult:
+    file: SourceFile
+    lesson: Lesson | None
+    notes: list[NoteSpec]
+    deck: str
+    description: str
+    media: dict[str, Path]
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class LessonRow:
+    lesson_id: str
+    file: str
+    counts: dict[str, int]
+    package: str = ""
+
+
+@dataclass
+class BuildResult:
+    diagnostics: Diagnostics
+    rows: list[LessonRow] = field(default_factory=list)
+    packages: list[Path] = field(default_factory=list)
+    retired: list[dict] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    note_count: int = 0
+    state_file: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.diagnostics.error_count else 0
+
+
+def process_file(file: SourceFile, deck_options: DeckOptions) -> FileResult:
+    diags = Diagnostics()
+    lesson = read_lesson(file, diags)
+    notes, deck, desc, media = [], "", "", Media()
+    if lesson is not None:
+        renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media)
+        notes = lesson_notes(lesson, renderer, deck_options)
+        deck = lesson_deck(lesson, deck_options)
+        desc = description(lesson, renderer)
+    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items)
+
+
+def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
+        results = []
+        for file in files:
+            results.append(process_file(file, options.deck))
+            progress(1)
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = []
+        for result in pool.map(process_file, files, [options.deck] * len(files), chunksize=4):
+            results.append(result)
+            progress(1)
+        return results
+
+
+def state_location(paths: list[Path], options: BuildOptions) -> Path | None:
+    if not options.use_state:
+        return None
+    if options.state_path:
+        return options.state_path
+    first = paths[0] if paths else Path("content")
+    return (first if first.is_dir() else first.parent) / identity.STATE_FILE
+
+
+def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
+    diags = Diagnostics()
+    files = discover(paths, diags)
+    on_files(len(files))
+    results = _process_all(files, options, progress)
+    for result in results:
+        diags.items.extend(result.diagnostics)
+    _check_clashes(results, diags)
+    result = BuildResult(diags)
+    good = [r for r in results if r.lesson is not None and not diags.errors_in(r.file.shown)]
+    good.sort(key=lambda r: (_natural(r.lesson.lesson_id), r.file.source))
+    if options.strict and (diags.error_count or diags.warning_count):
+        good = []
+    state_path = state_location(paths, options)
+    state = identity.State.load(state_path)
+    plan = _plan(good, state, options, result)
+    result.note_count = sum(len(r.notes) for r in good)
+    if options.write and good and not (options.strict and diags.items):
+        _write(good, plan, options, result)
+        if state_path is not None:
+            result.state_file = _save_state(plan.state, state_path, result)
+    return result
+
+
+def _natural(text: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def _check_clashes(results: list[FileResult], diags: Diagnostics) -> None:
+    """Two different questions must never share a GUID: their histories would merge."""
+    seen: dict[str, NoteSpec] = {}
+    for result in results:
+        for note in result.notes:
+            other = seen.get(note.guid)
+            if other is None:
+                seen[note.guid] = note
+                continue
+            why = "the same id" if note.stamped else "the same question text (stamp them to tell them apart)"
+            diags.error(str(note.location.path), note.location.line,
+                        f"{note.label} has {why} as {other.label} at {other.location}: id '{note.note_key}'"
+                        " would make them one note")
+
+
+@dataclass
+class _Plan:
+    notes: list[PackageNote]
+    notetype_mods: dict[str, int]
+    state: identity.State
+
+
+def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult) -> _Plan:
+    now = identity.build_time()
+    types = notetypes.load(options.say_aloud)
+    new_state = identity.State(notes=dict(old.notes), notetypes=dict(old.notetypes))
+    notetype_mods = {}
+    for kind, notetype in types.items():
+        key, previous = str(notetype.id), old.notetypes.get(str(notetype.id))
+        _, mod = identity.next_mod(previous, notetype.signature(), now)
+        notetype_mods[kind] = mod
+        new_state.notetypes[key] = identity.Entry(notetype.signature(), mod, label=notetype.name,
+                                                  fields=list(notetype.fields))
+        if previous and previous.fields and previous.fields != list(notetype.fields):
+            result.notices.append(
+                f"note type '{notetype.name}' changed its fields ({', '.join(previous.fields)} -> "
+                f"{', '.join(notetype.fields)}): learners must tick 'Merge note types' when importing"
+                " this package, or their existing notes will not be updated")
+    planned, position = [], 0
+    for file_result in good:
+        counts = {"beginner": 0, "intermediate": 0, "advanced": 0, "quick-fire": 0,
+                  identity.NEW: 0, identity.CHANGED: 0, identity.UNCHANGED: 0, "retired": 0}
+        for note in file_result.notes:
+            position += 1
+            content = identity.content_hash(note.kind, note.fields[:-1], note.source_file, note.tags)
+            previous = old.notes.get(note.guid)
+            status, mod = identity.next_mod(previous, content, now)
+            counts[status] += 1
+            counts[note.fields[3].lower() if note.kind == "interview" else "quick-fire"] += 1
+            if previous and previous.deck and previous.deck != note.deck:
+                result.notices.append(
+                    f"{note.label} moved from deck '{previous.deck}' to '{note.deck}': learners who already"
+                    f" have it keep its card in '{previous.deck}' (Anki does not move cards on import)")
+            new_state.notes[note.guid] = identity.Entry(content, mod, file_result.lesson.lesson_id, note.deck,
+                                                        note.label)
+            planned.append(PackageNote(note, mod, position))
+        result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
+    _retire(good, old, new_state, result)
+    return _Plan(planned, notetype_mods, new_state)
+
+
+def _retire(good: list[FileResult], old: identity.State, new_state: identity.State, result: BuildResult) -> None:
+    """Notes of the lessons just built that are gone from the content."""
+    built = {r.lesson.lesson_id for r in good}
+    current = {n.guid for r in good for n in r.notes}
+    rows = {row.lesson_id: row for row in result.rows}
+    for guid, entry in sorted(old.notes.items()):
+        if entry.lesson in built and guid not in current:
+            result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck})
+            rows[entry.lesson].counts["retired"] += 1
+            del new_state.notes[guid]
+
+
+def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
+    types = notetypes.load(options.say_aloud)
+    remove_stale_temporaries(options.out_dir)
+    groups = [(r.lesson.lesson_id, [r]) for r in good] if options.per_lesson else [("", good)]
+    for lesson_id, members in groups:
+        guids = {n.guid for r in members for n in r.notes}
+        notes = [n for n in plan.notes if n.spec.guid in guids]
+        descriptions = {r.deck: r.description for r in members}
+        media = {name: path for r in members for name, path in r.media.items()}
+        used = {n.spec.kind for n in notes}
+        collection = collection_bytes(notes, {k: types[k] for k in used},
+                                      {k: plan.notetype_mods[k] for k in used}, descriptions)
+        name = _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg"
+        target = options.out_dir / name
+        write_apkg(target, collection, media)
+        result.packages.append(target)
+        for row in result.rows:
+            if not lesson_id or row.lesson_id == lesson_id:
+                row.package = str(target)
+
+
+def _package_file(result: FileResult) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", result.lesson.title.lower()).strip("-")
+    return f"{result.lesson.lesson_id}-{slug}.apkg" if slug else f"{result.lesson.lesson_id}.apkg"
+
+
+def _save_state(state: identity.State, path: Path, result: BuildResult) -> Path | None:
+    try:
+        state.save(path)
+    except OSError as exc:
+        result.notices.append(f"state not saved to {path} ({exc.strerror or exc}): unchanged notes will count"
+                              " as changed next time; pass --state FILE to keep it elsewhere")
+        return None
+    return path

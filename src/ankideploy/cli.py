@@ -1,0 +1,179 @@
+"""Command line: parses arguments, calls the pipeline, prints. Heavy modules load
+inside the commands so ``--help`` stays instant."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+
+
+def _paths(paths: tuple[Path, ...]) -> list[Path]:
+    return list(paths) or [Path("content")]
+
+
+def _print_diagnostics(diags) -> None:
+    for item in diags.sorted():
+        click.echo(str(item), err=True)
+    if diags.items:
+        click.echo(diags.total_line(), err=True)
+
+
+def _guard(debug: bool, action):
+    """Content problems are diagnostics; anything else is our bug: one line, or the trace with --debug."""
+    try:
+        return action()
+    except click.exceptions.Exit:
+        raise
+    except click.ClickException:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted; no package was changed", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence
+        from .identity import StateError
+        if isinstance(exc, StateError):
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (please report it; --debug shows the trace)",
+                   err=True)
+        sys.exit(3)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ankideploy")
+def main() -> None:
+    """Turn interview-question lessons into tagged, levelled Anki decks.
+
+    Lessons are Markdown files (or their plain-text rendering) with Beginner /
+    Intermediate / Advanced sections of '### Q1.' questions and a Quick-fire table.
+    """
+
+
+def build_options(func):
+    options = [
+        click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("dist"),
+                     show_default=True, help="Folder the .apkg files are written to."),
+        click.option("--per-lesson", is_flag=True, help="Write one .apkg per lesson instead of one for all."),
+        click.option("--name", "package_name", default="interview-questions", show_default=True,
+                     help="File name (without .apkg) of the single package."),
+        click.option("--level-subdecks", is_flag=True,
+                     help="Put each level (and the quick-fire rows) in its own subdeck."),
+        click.option("--root-deck", default="", help="A deck to nest every episode under."),
+        click.option("--no-say-aloud", is_flag=True,
+                     help="Leave the 'Say it aloud' line off the question cards."),
+        click.option("--state", "state_path", type=click.Path(path_type=Path),
+                     help="State file (default: ankideploy-state.json beside the content). Commit it."),
+        click.option("--no-state", is_flag=True, help="Neither read nor write a state file."),
+        click.option("--strict", is_flag=True, help="Treat warnings as errors; any error writes no package."),
+        click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per core)."),
+        click.option("--debug", is_flag=True, help="Show the Python trace of internal errors."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@PATHS
+@build_options
+def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, state_path,
+          no_state, strict, jobs, debug):
+    """Build .apkg decks from lesson files and folders (default: content/)."""
+    from .report import print_build
+
+    def run():
+        from .build import BuildOptions, build as run_build
+        from .notes import DeckOptions
+        options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
+                               deck=DeckOptions(level_subdecks, root_deck), say_aloud=not no_say_aloud,
+                               strict=strict, state_path=state_path, use_state=not no_state, jobs=jobs)
+        return _with_progress(lambda progress, on_files: run_build(_paths(paths), options, progress, on_files))
+
+    result = _guard(debug, run)
+    _print_diagnostics(result.diagnostics)
+    print_build(result, out_dir)
+    sys.exit(1 if result.diagnostics.error_count or (strict and result.diagnostics.items) else 0)
+
+
+def _with_progress(action):
+    """A progress bar on a terminal when there are many files; nothing otherwise."""
+    holder = {}
+
+    def on_files(count: int) -> None:
+        if count >= 20 and sys.stderr.isatty():
+            holder["bar"] = click.progressbar(length=count, label="lessons", file=sys.stderr)
+            holder["bar"].__enter__()
+
+    def progress(step: int) -> None:
+        if "bar" in holder:
+            holder["bar"].update(step)
+
+    try:
+        return action(progress, on_files)
+    finally:
+        if "bar" in holder:
+            holder["bar"].__exit__(None, None, None)
+
+
+@main.command()
+@PATHS
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
+def check(paths, strict, debug):
+    """Parse and validate lessons; report every problem; write nothing."""
+    def run():
+        from .build import BuildOptions, build as run_build
+        return run_build(_paths(paths), BuildOptions(write=False, use_state=False, strict=strict))
+
+    result = _guard(debug, run)
+    _print_diagnostics(result.diagnostics)
+    notes = result.note_count
+    if not result.diagnostics.items:
+        click.echo(f"ok: {len(result.rows)} lesson{'s' * (len(result.rows) != 1)}, {notes} notes")
+    failed = result.diagnostics.error_count or (strict and result.diagnostics.warning_count)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@PATHS
+@click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
+def stamp(paths, debug):
+    """Write a stable id under every question and quick-fire row that lacks one.
+
+    Ids keep notes (and their review history) attached to their questions through
+    any later edit. Stamping keeps the ids a build would derive, so nothing a
+    learner has changes; commit the stamped files.
+    """
+    from .stamp import stamp_paths
+    result = _guard(debug, lambda: stamp_paths(_paths(paths)))
+    _print_diagnostics(result.diagnostics)
+    for path, count in result.stamped:
+        click.echo(f"{path}: stamped {count} id{'s' * (count != 1)}")
+    if not result.stamped and not result.diagnostics.error_count:
+        click.echo("every question already has an id")
+    sys.exit(1 if result.diagnostics.error_count else 0)
+
+
+@main.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
+@click.option("--source", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="The add-on folder (default: addon/ of this checkout).")
+def addon(out_dir, source):
+    """Package the 'Say it aloud' Anki add-on as a .ankiaddon file."""
+    from .addon_package import package_addon
+    try:
+        target = package_addon(source, out_dir)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

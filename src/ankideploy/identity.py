@@ -1,0 +1,167 @@
+"""Note identity: which note a question is, across every rebuild, forever.
+
+The rule, in full:
+
+* A question or quick-fire row is identified by its *id*: the ``<!-- id: ... -->``
+  comment the author (or ``ankideploy stamp``) put under its heading or in its
+  row. Text edits, renumbering, reordering, moving between levels or lessons:
+  the id stays, so the note stays, and so does its review history.
+* A row without an id gets a *derived* id: a hash of the lesson's identity key,
+  the kind and the normalised question text. ``stamp`` writes exactly that
+  value into the source, so stamping never changes a note's identity; but until
+  it is stamped, editing the question's text makes it a new note.
+* The Anki GUID is ``ad:<id>``. Note, card, deck and note type ids are hashes of
+  stable names, never random, never positions.
+* Modification times come from the state file: a note whose content is
+  unchanged keeps its recorded time (Anki then reports it unchanged); a changed
+  note gets the build time, always later than its previous one, so Anki's
+  "update if newer" takes it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATE_FILE = "ankideploy-state.json"
+STATE_FORMAT = 1
+GUID_PREFIX = "ad:"
+# Fixed forever: learners' collections know the note types by these ids.
+INTERVIEW_NOTETYPE_ID = 1794512603101
+QUICK_FIRE_NOTETYPE_ID = 1794512603102
+_ID_SPACE = 10**12  # ids land in [10**12, 2 * 10**12): Anki's millisecond-timestamp range
+
+
+def normalise(text: str) -> str:
+    """The question as identity sees it: no markup, case, or spacing differences."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"<!--.*?-->", "", text)
+    text = re.sub(r"\\(.)", r"\1", text)
+    text = re.sub(r"[*_`]", "", text)
+    return " ".join(text.split()).casefold()
+
+
+def derived_id(identity_key: str, kind: str, question_text: str) -> str:
+    digest = hashlib.sha256(f"{identity_key}\x1f{kind}\x1f{normalise(question_text)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def guid_for(note_id_text: str) -> str:
+    return GUID_PREFIX + note_id_text
+
+
+def _number(*parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return _ID_SPACE + int(digest[:15], 16) % _ID_SPACE
+
+
+def note_id(guid: str) -> int:
+    return _number("note", guid)
+
+
+def card_id(guid: str, ordinal: int) -> int:
+    return _number("card", guid, str(ordinal))
+
+
+def deck_id(deck_name: str) -> int:
+    """Decks are matched by name on import; the id only has to be stable and distinct."""
+    return _number("deck", deck_name)
+
+
+def content_hash(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def build_time() -> int:
+    """Seconds since the epoch for this build; ``SOURCE_DATE_EPOCH`` pins it."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else int(time.time())
+
+
+@dataclass
+class Entry:
+    hash: str
+    mod: int
+    lesson: str = ""
+    deck: str = ""
+    label: str = ""
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    """What the previous builds produced, read from and written to the state file."""
+
+    notes: dict[str, Entry] = field(default_factory=dict)
+    notetypes: dict[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> "State":
+        if path is None or not path.is_file():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StateError(f"{path}: cannot read the state file ({exc}); fix or remove it") from exc
+        if data.get("format") != STATE_FORMAT:
+            raise StateError(f"{path}: unknown state format {data.get('format')!r}")
+        return cls(notes={k: Entry(**v) for k, v in data.get("notes", {}).items()},
+                   notetypes={k: Entry(**v) for k, v in data.get("notetypes", {}).items()})
+
+    def dumps(self) -> str:
+        def pack(entries):
+            return {k: {name: value for name, value in vars(e).items() if value not in ("", [])}
+                    for k, e in sorted(entries.items())}
+        data = {"format": STATE_FORMAT, "notes": pack(self.notes), "notetypes": pack(self.notetypes)}
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    def save(self, path: Path) -> None:
+        write_atomically(path, self.dumps().encode("utf-8"))
+
+
+class StateError(Exception):
+    pass
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def open_temporary(target: Path) -> tuple[int, str]:
+    """A temporary file beside ``target`` with the permissions a plain new file would get."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = open_temporary(path)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+
+
+def next_mod(previous: Entry | None, new_hash: str, now: int) -> tuple[str, int]:
+    """(status, modification time) of a note or note type against its previous build."""
+    if previous is None:
+        return NEW, now
+    if previous.hash == new_hash:
+        return UNCHANGED, previous.mod
+    return CHANGED, max(now, previous.mod + 1)

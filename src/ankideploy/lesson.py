@@ -1,0 +1,81 @@
+"""The lesson model: what a reader produces and every later stage consumes.
+
+Readers fill these classes from Markdown or plain text; nothing here knows
+about HTML, Anki or files on disk beyond the source location of each part.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Level(enum.Enum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+    @property
+    def title(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class Block:
+    """A run of Markdown source with the line its first line came from."""
+
+    text: str
+    line: int
+
+
+@dataclass
+class Question:
+    number: str  # as written ("1", "3a"); "" when the heading has none
+    text: str  # the question, inline Markdown
+    level: Level
+    answer: Block
+    why: str = ""  # inline Markdown, may be empty
+    location: Location = None  # type: ignore[assignment]
+    stamp: str = ""  # the author's stable id comment, if any
+    stamp_line: int = 0
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QuickFire:
+    number: str
+    question: str  # inline Markdown
+    answer: str  # inline Markdown
+    location: Location = None  # type: ignore[assignment]
+    stamp: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Lesson:
+    path: str
+    lesson_id: str  # "6.9"
+    title: str  # "Final Production Deployment"
+    episode: str  # "6"
+    episode_title: str  # "Scaling Reliability Microservices Web3", may be ""
+    summary: str = ""
+    how_to_use: list[str] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    quick_fire: list[QuickFire] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # lesson-wide author tags
+    identity_key: str = ""  # what derived ids hash; the lesson id unless overridden
+
+    def questions_at(self, level: Level) -> list[Question]:
+        return [q for q in self.questions if q.level is level]

@@ -1,0 +1,134 @@
+"""Writing .apkg files: deterministic bytes, written atomically.
+
+genanki supplies the collection schema, the note type JSON and the deck JSON;
+the rows are written here in one transaction into an in-memory SQLite
+database, so no temporary database is ever left behind, and the deck and note
+type JSON is written once per package rather than once per deck.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from . import identity
+from .notes import NoteSpec
+from .notetypes import NoteType
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+TAG_RE = re.compile(r"<[^>]*>")
+
+
+@dataclass
+class PackageNote:
+    spec: NoteSpec
+    mod: int
+    position: int  # new-card order in the package
+
+
+def _model(notetype: NoteType) -> genanki.Model:
+    return genanki.Model(
+        notetype.id, notetype.name,
+        fields=[{"name": name} for name in notetype.fields],
+        templates=[{"name": notetype.template, "qfmt": notetype.front, "afmt": notetype.back}],
+        css=notetype.css)
+
+
+def _all_deck_names(names: list[str]) -> list[str]:
+    """The decks and every parent of them, parents first."""
+    found: dict[str, None] = {}
+    for name in names:
+        parts = name.split("::")
+        for depth in range(1, len(parts) + 1):
+            found["::".join(parts[:depth])] = None
+    return sorted(found)
+
+
+def collection_bytes(notes: list[PackageNote], notetypes: dict[str, NoteType], notetype_mods: dict[str, int],
+                     descriptions: dict[str, str]) -> bytes:
+    stamp = max([n.mod for n in notes] + list(notetype_mods.values()) + [0])
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(APKG_SCHEMA)
+        db.executescript(APKG_COL)
+        decks = {name: identity.deck_id(name) for name in _all_deck_names([n.spec.deck for n in notes])}
+        deck_json = {"1": json.loads(db.execute("SELECT decks FROM col").fetchone()[0])["1"]}
+        for name, did in decks.items():
+            deck = genanki.Deck(did, name, descriptions.get(name, ""))
+            entry = deck.to_json()
+            entry.update(mod=stamp, newToday=[0, 0], revToday=[0, 0], lrnToday=[0, 0], timeToday=[0, 0])
+            deck_json[str(did)] = entry
+        used = {n.spec.kind for n in notes}
+        models = {}
+        for kind in sorted(used):
+            model_json = _model(notetypes[kind]).to_json(notetype_mods[kind], None)
+            models[str(notetypes[kind].id)] = model_json
+        with db:
+            db.execute("UPDATE col SET crt = ?, mod = ?, decks = ?, models = ?",
+                       (stamp, stamp * 1000, json.dumps(deck_json, sort_keys=True),
+                        json.dumps(models, sort_keys=True)))
+            db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           (_note_row(n, notetypes) for n in notes))
+            db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           (_card_row(n, decks) for n in notes))
+        db.execute("VACUUM")
+        return db.serialize()
+    finally:
+        db.close()
+
+
+def _note_row(note: PackageNote, notetypes: dict[str, NoteType]) -> tuple:
+    spec = note.spec
+    sort_text = TAG_RE.sub("", spec.fields[0]).strip()
+    checksum = int(hashlib.sha1(sort_text.encode("utf-8")).hexdigest()[:8], 16)
+    return (identity.note_id(spec.guid), spec.guid, notetypes[spec.kind].id, note.mod, -1,
+            f" {' '.join(spec.tags)} ", "\x1f".join(spec.fields), sort_text, checksum, 0, "")
+
+
+def _card_row(note: PackageNote, decks: dict[str, int]) -> tuple:
+    spec = note.spec
+    return (identity.card_id(spec.guid, 0), identity.note_id(spec.guid), decks[spec.deck], 0, note.mod, -1,
+            0, 0, note.position, 0, 0, 0, 0, 0, 0, 0, 0, "")
+
+
+def write_apkg(target: Path, collection: bytes, media: dict[str, Path]) -> None:
+    """Write the package next to ``target`` and move it into place only when complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = identity.open_temporary(target)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+            _add(zf, "collection.anki2", collection)
+            names = sorted(media)
+            _add(zf, "media", json.dumps({str(i): name for i, name in enumerate(names)}).encode())
+            for i, name in enumerate(names):
+                _add(zf, str(i), media[name].read_bytes())
+        with open(tmp, "rb+") as done:
+            os.fsync(done.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    zf.writestr(info, data)
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Temporaries of an interrupted build (killed before it could clean up)."""
+    if folder.is_dir():
+        for leftover in folder.glob(".*.apkg.*.tmp"):
+            leftover.unlink(missing_ok=True)

@@ -1,0 +1,198 @@
+"""Markdown to safe card HTML: highlighted code, sanitised markup, bundled media.
+
+Everything an author writes passes through ``Renderer``: python-markdown with
+Pygments highlighting (classes; the palettes live in the note type CSS), then
+nh3 with an allow-list. What the sanitiser removes is reported with its line,
+so an author learns why part of a card vanished.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import nh3
+
+from .diagnostics import Diagnostics
+
+# Part of every cache key: bump it whenever the HTML produced for the same text changes.
+RENDERER_VERSION = "1"
+MAX_MEDIA_BYTES = 5 * 1024 * 1024
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "u", "ul", "var",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align"},
+    "ol": {"start", "type"},
+    "span": {"style"},
+    "p": {"style"},
+    "div": {"style"},
+    "td,th": set(),
+}
+ALLOWED_ATTRIBUTES.pop("td,th")
+ALLOWED_STYLES = {"color", "background-color", "text-align", "font-weight", "font-style", "text-decoration"}
+URL_SCHEMES = {"http", "https", "mailto", "data"}
+# Removed with their content: what they hold is code or a foreign document, never card text.
+DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template",
+                        "frameset", "frame", "applet", "svg", "math", "title", "xmp", "noembed"}
+IMG_RE = re.compile(r"<img\b[^>]*>")
+ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
+RISKY_RE = re.compile(r"<|javascript:|data:|vbscript:", re.I)
+
+
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=["fenced_code", "codehilite", "tables", "sane_lists"],
+        extension_configs={"codehilite": {"css_class": "hl", "guess_lang": False, "wrapcode": True}},
+        output_format="html",
+    )
+
+
+@dataclass
+class Media:
+    """Files a lesson's cards point at, by the name they get in the package."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+class Renderer:
+    """Renders the Markdown of one lesson file; reports problems against that file."""
+
+    _md: markdown.Markdown | None = None
+
+    def __init__(self, path: str, lesson_dir: Path, root: Path, diags: Diagnostics, media: Media):
+        self.path, self.lesson_dir, self.root = path, lesson_dir, root
+        self.diags, self.media = diags, media
+
+    @classmethod
+    def markdown(cls) -> markdown.Markdown:
+        if cls._md is None:
+            cls._md = _markdown()
+        return cls._md.reset()
+
+    def block(self, text: str, line: int) -> str:
+        """A Markdown block (an answer) as safe HTML."""
+        raw = self.markdown().convert(text)
+        return self._safe(raw, text, line)
+
+    def inline(self, text: str, line: int) -> str:
+        """A short Markdown text (a question, a table cell) without its paragraph wrapper."""
+        html_text = self.block(text, line)
+        if html_text.startswith("<p>") and html_text.endswith("</p>") and html_text.count("<p>") == 1:
+            return html_text[3:-4]
+        return html_text
+
+    def _safe(self, raw: str, source: str, line: int) -> str:
+        if RISKY_RE.search(source):
+            for what, needle in removals(raw):
+                self.diags.warning(self.path, line + _offset(source, needle),
+                                   f"removed {what}: not allowed in cards")
+        clean = nh3.clean(raw, tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
+                          attributes=ALLOWED_ATTRIBUTES, attribute_filter=_attribute_filter,
+                          url_schemes=URL_SCHEMES, filter_style_properties=ALLOWED_STYLES,
+                          link_rel="noopener noreferrer", strip_comments=True)
+        if "<img" in clean:
+            clean = IMG_RE.sub(lambda m: self._image(m.group(0), source, line), clean)
+        return clean
+
+    def _image(self, tag: str, source: str, line: int) -> str:
+        attrs = dict(ATTR_RE.findall(tag))
+        src = html.unescape(attrs.get("src", ""))
+        if not src or src.startswith("data:image/"):
+            return tag
+        where = line + _offset(source, src)
+        if urlsplit(src).scheme in ("http", "https"):
+            self.diags.warning(self.path, where, f"remote image {src} will not show offline; kept as a link")
+            label = html.escape(html.unescape(attrs.get("alt", "")) or src)
+            return f'<a href="{html.escape(src)}" rel="noopener noreferrer">{label}</a>'
+        name = self._bundle(src, where)
+        if name is None:
+            return ""
+        return tag.replace(f'src="{attrs["src"]}"', f'src="{html.escape(name)}"', 1)
+
+    def _bundle(self, src: str, line: int) -> str | None:
+        relative = unquote(urlsplit(src).path)
+        candidate = Path(relative)
+        if candidate.is_absolute() or urlsplit(src).scheme:
+            self.diags.error(self.path, line, f"image path {src} must be relative to the lesson")
+            return None
+        target = (self.lesson_dir / candidate).resolve()
+        if not target.is_relative_to(self.root):
+            self.diags.error(self.path, line, f"image {src} is outside the content folder; refused")
+            return None
+        if not target.is_file():
+            self.diags.error(self.path, line, f"image {src} not found")
+            return None
+        data = target.read_bytes()
+        if len(data) > MAX_MEDIA_BYTES:
+            self.diags.warning(self.path, line, f"image {src} is {len(data) / 1e6:.1f} MB;"
+                               " large media slow down syncing to phones")
+        name = hashlib.sha256(data).hexdigest()[:20] + target.suffix.lower()
+        self.media.files[name] = target
+        return name
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
+        return value if tag == "img" and value.strip().lower().startswith("data:image/") else None
+    return value
+
+
+def _offset(source: str, needle: str) -> int:
+    """Lines between the start of ``source`` and the first line holding ``needle``."""
+    index = source.lower().find(needle.lower()) if needle else -1
+    return source.count("\n", 0, index) if index >= 0 else 0
+
+
+class _Scanner(HTMLParser):
+    """Lists what the sanitiser is about to remove, so each removal can be reported."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.found.append((f"<{tag}> element", f"<{tag}"))
+            return
+        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name not in allowed:
+                self.found.append((f"'{name}' attribute on <{tag}>", name))
+            elif name in ("href", "src") and value and _bad_url(tag, value):
+                self.found.append((f"{value.split(':', 1)[0].strip()}: URL on <{tag}>", value[:20]))
+            elif name == "style" and value and "url(" in value.lower():
+                self.found.append((f"CSS url() on <{tag}>", "url("))
+
+    def handle_comment(self, data):
+        pass
+
+
+def _bad_url(tag: str, value: str) -> bool:
+    scheme = urlsplit(value.strip()).scheme.lower()
+    if not scheme or len(scheme) == 1:  # relative, or a Windows drive letter
+        return False
+    if scheme == "data":
+        return not (tag == "img" and value.strip().lower().startswith("data:image/"))
+    return scheme not in URL_SCHEMES
+
+
+def removals(raw_html: str) -> list[tuple[str, str]]:
+    scanner = _Scanner()
+    scanner.feed(raw_html)
+    scanner.close()
+    return scanner.found

@@ -1,0 +1,105 @@
+"""Which lesson and episode a file is: front matter first, then the breadcrumb
+line, then the file and folder names, then the H1 for the title."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import yaml
+
+from ..diagnostics import Diagnostics
+from .structure import DASHES, split_tags
+
+BREADCRUMB_RE = re.compile(
+    rf"^\[?\s*Episode\s+(\d+)\s*(?:[{DASHES}:]+\s*([^\]/]*?))?\s*\]?(?:\([^)]*\))?\s*/\s*"
+    rf"\[?\s*(\d+(?:\.\d+)+[a-z]?)\s*(?:[{DASHES}:]+\s*([^\]]*?))?\s*\]?(?:\([^)]*\))?\s*$", re.I)
+LESSON_ID_RE = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?[a-z]?)(?![\d])")
+EPISODE_DIR_RE = re.compile(r"^(?:episode|ep|module|chapter)?[\s_\-]*0*(\d+)(?:[\s_\-.]+(.*))?$", re.I)
+H1_PREFIX_RE = re.compile(r"^\s*interview\s+questions?\s*[:\u2014\u2013-]\s*", re.I)
+FRONT_KEYS = {"lesson", "title", "episode", "episode_title", "tags", "identity"}
+
+
+@dataclass
+class Meta:
+    lesson_id: str = ""
+    title: str = ""
+    episode: str = ""
+    episode_title: str = ""
+    tags: list[str] = field(default_factory=list)
+    identity: str = ""
+
+
+def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple[dict, int]:
+    """The front-matter mapping and how many lines it took (0 when there is none)."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    for end in range(1, min(len(lines), 60)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        return {}, 0
+    block = "\n".join(lines[1:end])
+    if not re.search(r"^\w[\w\s-]*:", block, re.M):
+        return {}, 0  # a rule, not front matter
+    try:
+        data = yaml.safe_load(block) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        diags.error(path, 2 + (mark.line if mark else 0), f"front matter is not valid YAML: {exc.problem if hasattr(exc, 'problem') else exc}")
+        return {}, end + 1
+    if not isinstance(data, dict):
+        diags.error(path, 2, "front matter must be 'key: value' lines")
+        return {}, end + 1
+    for key in data:
+        if str(key) not in FRONT_KEYS:
+            diags.warning(path, 2, f"unknown front-matter key '{key}' (known: {', '.join(sorted(FRONT_KEYS))})")
+    return data, end + 1
+
+
+def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
+           path: str, diags: Diagnostics) -> Meta:
+    meta = Meta()
+    _from_names(meta, source)
+    if breadcrumb and (m := BREADCRUMB_RE.match(breadcrumb.strip())):
+        meta.episode, meta.lesson_id = m.group(1), m.group(3)
+        meta.episode_title = (m.group(2) or meta.episode_title).strip()
+        meta.title = (m.group(4) or "").strip()
+    if h1:
+        meta.title = H1_PREFIX_RE.sub("", h1).strip() or meta.title
+    for key in ("lesson", "title", "episode", "episode_title", "identity"):
+        if front.get(key) not in (None, ""):
+            setattr(meta, "lesson_id" if key == "lesson" else key, str(front[key]).strip())
+    tags = front.get("tags") or []
+    meta.tags = split_tags(" ".join(map(str, tags))) if isinstance(tags, list) else split_tags(str(tags))
+    if not meta.lesson_id:
+        meta.lesson_id = PurePosixPath(source).stem
+        diags.warning(path, 1, "no lesson number (like 6.9) in the file name, breadcrumb or front matter;"
+                      f" using '{meta.lesson_id}' (add 'lesson: 6.9' front matter)")
+    if not meta.episode and re.match(r"\d+\.", meta.lesson_id):
+        meta.episode = meta.lesson_id.split(".")[0]
+    if not meta.title:
+        meta.title = _title_from_slug(PurePosixPath(source).stem)
+    return meta
+
+
+def _from_names(meta: Meta, source: str) -> None:
+    """Lesson id from the nearest name that has one; episode from a numbered folder."""
+    parts = PurePosixPath(source).parts
+    names = [PurePosixPath(parts[-1]).stem, *reversed(parts[:-1])]
+    for name in names:
+        if m := LESSON_ID_RE.search(name):
+            meta.lesson_id = m.group(1)
+            break
+    for folder in reversed(parts[:-1]):
+        if LESSON_ID_RE.search(folder):
+            continue
+        if m := EPISODE_DIR_RE.match(folder):
+            meta.episode = m.group(1)
+            meta.episode_title = _title_from_slug(m.group(2) or "")
+            break
+
+
+def _title_from_slug(slug: str) -> str:
+    words = [w for w in re.split(r"[\s_\-]+", slug) if w]
+    return " ".join(w if w[:1].isupper() else w.capitalize() for w in words)

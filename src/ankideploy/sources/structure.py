@@ -1,0 +1,342 @@
+"""What both readers share: recognising headings, labels and ids, and
+assembling questions from the lines under a heading.
+
+A reader turns its file into a list of ``Heading`` and body lines; everything
+from there on (levels, questions, quick-fire rows, checks) happens here, so
+Markdown and the plain-text rendering give the same notes.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostics
+from ..lesson import Block, Level, Location, Question
+
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"
+RANGE_RE = re.compile(rf"\(\s*Q?\s*(\d+)\s*[{DASHES}]+\s*Q?\s*(\d+)\s*\)", re.I)
+QUESTION_RE = re.compile(r"^(?:Q(?:uestion)?\s*(\d+[a-z]?)\s*[.:)\]]?|(\d+[a-z]?)\s*[.:)])(?:\s+|$)(.*)$", re.I)
+QUICK_FIRE_RE = re.compile(r"^(?:quick|rapid)[\s\-\u2010\u2011]*fire\b", re.I)
+HOW_TO_RE = re.compile(r"^how\s+to\s+use\b", re.I)
+ID_RE = re.compile(r"<!--\s*id\s*:\s*([A-Za-z0-9][A-Za-z0-9_.\-]{2,63})\s*-->")
+TAGS_RE = re.compile(r"<!--\s*tags\s*:\s*(.*?)\s*-->", re.I)
+COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
+_LABEL = r"^\s*(?:[*_]{{1,2}})?\s*{words}\s*(?::\s*(?:[*_]{{1,2}})?|(?:[*_]{{1,2}})\s*:)\s*(.*)$"
+WHY_RE = re.compile(_LABEL.format(words=r"why\s+(?:do\s+)?(?:interviewers?|they)\s+asks?"), re.I)
+ANSWER_RE = re.compile(_LABEL.format(words=r"(?:model\s+|sample\s+|short\s+)?answer"), re.I)
+RULE_RE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+LEVEL_WORDS = {level.value: level for level in Level}
+
+
+@dataclass
+class Heading:
+    depth: int  # 1, 2 or 3
+    text: str
+    line: int
+
+
+@dataclass
+class Section:
+    heading: Heading
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (line number, text)
+    questions: list["RawQuestion"] = field(default_factory=list)
+
+
+@dataclass
+class RawQuestion:
+    heading: Heading
+    lines: list[tuple[int, str]] = field(default_factory=list)
+
+
+def level_of(title: str) -> Level | None:
+    words = re.findall(r"[a-z]+", title.lower())
+    for word in words:
+        if word in LEVEL_WORDS:
+            return LEVEL_WORDS[word]
+    return None
+
+
+def nearest_level(title: str) -> str | None:
+    words = re.findall(r"[a-z]+", title.lower())
+    for word in words:
+        match = difflib.get_close_matches(word, list(LEVEL_WORDS), n=1, cutoff=0.6)
+        if match:
+            return match[0].capitalize()
+    return None
+
+
+def split_question_heading(text: str) -> tuple[str, str] | None:
+    """(number, question) for ``Q1. Why?``, ``Q3: Why?``, ``3. Why?``; None otherwise."""
+    m = QUESTION_RE.match(text.strip())
+    if not m:
+        return None
+    return (m.group(1) or m.group(2)), m.group(3).strip()
+
+
+def strip_comments(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str, int, list[str]]:
+    """Lines without our id/tags comments, plus the id (and its line) and tags found."""
+    kept, stamp, stamp_line, tags = [], "", 0, []
+    for number, text in lines:
+        id_match, tags_match = ID_RE.search(text), TAGS_RE.search(text)
+        if id_match and not stamp:
+            stamp, stamp_line = id_match.group(1), number
+        if tags_match:
+            tags.extend(split_tags(tags_match.group(1)))
+        text = TAGS_RE.sub("", ID_RE.sub("", text))
+        if (id_match or tags_match) and not text.strip():
+            continue
+        kept.append((number, text))
+    return kept, stamp, stamp_line, tags
+
+
+def split_tags(text: str) -> list[str]:
+    return [t for t in re.split(r"[\s,]+", text.strip()) if t]
+
+
+def trim(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Drop blank lines and closing ``---`` rules at both ends."""
+    start, end = 0, len(lines)
+    while start < end and not lines[start][1].strip():
+        start += 1
+    while end > start and (not lines[end - 1][1].strip() or RULE_RE.match(lines[end - 1][1])):
+        end -= 1
+    return lines[start:end]
+
+
+def to_block(lines: list[tuple[int, str]]) -> Block | None:
+    lines = trim(lines)
+    if not lines:
+        return None
+    return Block("\n".join(text for _, text in lines), lines[0][0])
+
+
+def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnostics,
+                      fenced=None) -> Question | None:
+    """Split a question's lines into question detail, why and answer parts."""
+    heading = raw.heading
+    parts = split_question_heading(heading.text)
+    number, text = parts if parts else ("", heading.text.strip())
+    if not text:
+        diags.error(path, heading.line, "question heading has no text")
+        return None
+    lines, stamp, stamp_line, tags = strip_comments(raw.lines)
+    detail, why, answer, answer_label_line = [], [], [], 0
+    target = detail
+    inside = fenced(lines) if fenced else [False] * len(lines)
+    for (number_, line), in_fence in zip(lines, inside):
+        if not in_fence and target is not answer:
+            why_m, ans_m = WHY_RE.match(line), ANSWER_RE.match(line)
+            if why_m and target is not why:
+                target = why
+                line = why_m.group(1)
+            elif ans_m:
+                target, answer_label_line = answer, number_
+                line = ans_m.group(1)
+        elif not in_fence and target is answer and WHY_RE.match(line) and not why:
+            target = why
+            line = WHY_RE.match(line).group(1)
+        target.append((number_, line))
+    if not answer_label_line and not trim(answer):
+        # No "Model answer:" label: the text after the why line (or the heading) is the answer.
+        if why:
+            why, answer = _split_first_paragraph(why)
+        else:
+            detail, answer = [], detail
+    answer_block = to_block(answer)
+    if answer_block is None:
+        diags.error(path, answer_label_line or heading.line,
+                    f"question{' Q' + number if number else ''} has no answer")
+        return None
+    detail_block = to_block(detail)
+    if detail_block:
+        text = text + "\n\n" + detail_block.text
+    why_block = to_block(why)
+    return Question(number=number, text=text, level=level, answer=answer_block,
+                    why=why_block.text if why_block else "",
+                    location=Location(path, heading.line), stamp=stamp,
+                    stamp_line=stamp_line, tags=tags)
+
+
+def _split_first_paragraph(lines):
+    for i, (_, text) in enumerate(lines):
+        if i and not text.strip():
+            return lines[:i], lines[i:]
+    return lines, []
+
+
+def check_numbering(groups: list[tuple[Section, list[Question]]], path: str,
+                    diags: Diagnostics) -> None:
+    """Warnings for duplicate numbers and numbers outside a section's (Q1--Q4) range."""
+    first_seen: dict[str, int] = {}
+    for _, questions in groups:
+        for q in questions:
+            if q.number and q.number in first_seen:
+                diags.warning(path, q.location.line,
+                              f"duplicate question number Q{q.number} (also at line {first_seen[q.number]});"
+                              " both are kept as separate notes")
+            elif q.number:
+                first_seen[q.number] = q.location.line
+    for section, questions in groups:
+        m = RANGE_RE.search(section.heading.text)
+        if m and questions:
+            _check_range(section.heading, int(m.group(1)), int(m.group(2)), questions, path, diags)
+
+
+def _check_range(heading: Heading, low: int, high: int, questions: list[Question], path: str,
+                 diags: Diagnostics) -> None:
+    numbers = set()
+    for q in questions:
+        digits = re.match(r"\d+", q.number)
+        if not digits:
+            continue
+        numbers.add(int(digits.group()))
+        if not low <= int(digits.group()) <= high:
+            diags.warning(path, q.location.line,
+                          f"Q{q.number} is outside this section's range Q{low}-Q{high}")
+    missing = [n for n in range(low, high + 1) if n not in numbers]
+    if missing and high - low < 1000:
+        listed = ", ".join(f"Q{n}" for n in missing[:10]) + (", ..." if len(missing) > 10 else "")
+        diags.warning(path, heading.line, f"section says Q{low}-Q{high} but has no {listed}")
+
+
+@dataclass
+class Parsed:
+    """A reader's view of a file: headings found, with the lines under each."""
+
+    preamble: list[tuple[int, str]] = field(default_factory=list)  # before the H1
+    h1: Heading | None = None
+    intro: list[tuple[int, str]] = field(default_factory=list)  # between H1 and first section
+    sections: list[Section] = field(default_factory=list)
+
+
+class Dialect:
+    """What differs between Markdown and the plain-text rendering."""
+
+    def fenced(self, lines: list[tuple[int, str]]) -> list[bool]:
+        return [False] * len(lines)
+
+    def quick_fire(self, section: Section, path: str, diags: Diagnostics) -> list:
+        raise NotImplementedError
+
+    def prose(self, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Body lines as Markdown."""
+        return lines
+
+
+LIST_ITEM_RE = re.compile(r"^\s*(?:\d+[.)]|[-*+\u2022])\s+(.*)$")
+LINK_ONLY_RE = re.compile(r"^\s*\[[^\]]*\]\([^)]*\)\s*$|^\s*(?:<-+|\u2190|&larr;)\s*back\b", re.I)
+
+
+def classify(title: str) -> str:
+    if QUICK_FIRE_RE.match(title.strip()):
+        return "quick-fire"
+    if HOW_TO_RE.match(title.strip()):
+        return "how-to"
+    if level_of(title):
+        return "level"
+    return "other"
+
+
+def meaningful(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Lines that carry text: not blank, not a rule, not a comment, not a back-link."""
+    return [(n, t) for n, t in lines if t.strip() and not RULE_RE.match(t)
+            and not COMMENT_ONLY_RE.match(t) and not LINK_ONLY_RE.match(t)]
+
+
+def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
+    """Questions, quick-fire rows, how-to steps and summary from the parsed sections."""
+    questions, quick_fire, how_to, groups = [], [], [], []
+    for section in parsed.sections:
+        kind = classify(section.heading.text)
+        if kind == "level":
+            level = level_of(section.heading.text)
+            own = _level_section(section, level, dialect, path, diags)
+            groups.append((section, own))
+            questions.extend(own)
+        elif kind == "quick-fire":
+            quick_fire.extend(dialect.quick_fire(section, path, diags))
+        elif kind == "how-to":
+            how_to.extend(_list_items(section.lines))
+        else:
+            _other_section(section, path, diags)
+    check_numbering(groups, path, diags)
+    return questions, quick_fire, how_to
+
+
+def _level_section(section: Section, level: Level, dialect: Dialect, path: str,
+                   diags: Diagnostics) -> list[Question]:
+    stray = meaningful(section.lines)
+    for number, text in stray:
+        if ANSWER_RE.match(text) or WHY_RE.match(text):
+            diags.error(path, number, "answer with no question: this label is not under a question heading")
+            break
+    else:
+        if stray:
+            diags.warning(path, stray[0][0], f"text before the first question of '{section.heading.text}'"
+                          " is not part of any card")
+    if not section.questions:
+        diags.warning(path, section.heading.line, f"level section '{section.heading.text}' has no questions")
+    found = []
+    for raw in section.questions:
+        raw.lines = dialect.prose(raw.lines)
+        question = assemble_question(raw, level, path, diags, dialect.fenced)
+        if question:
+            found.append(question)
+    return found
+
+
+def _other_section(section: Section, path: str, diags: Diagnostics) -> None:
+    if section.questions and not section.heading.text:
+        diags.error(path, section.heading.line, "question is not under a Beginner, Intermediate"
+                    " or Advanced heading, so it has no level")
+    elif section.questions:
+        hint = nearest_level(section.heading.text)
+        suggestion = f"; did you mean '{hint}'?" if hint else ""
+        diags.error(path, section.heading.line,
+                    f"unknown level heading '{section.heading.text}': questions must be under"
+                    f" Beginner, Intermediate or Advanced{suggestion}")
+    elif meaningful(section.lines):
+        diags.warning(path, section.heading.line,
+                      f"section '{section.heading.text}' is not a level, quick-fire or how-to section;"
+                      " its text is not turned into cards")
+
+
+def _list_items(lines: list[tuple[int, str]]) -> list[str]:
+    items: list[str] = []
+    for _, text in meaningful(lines):
+        m = LIST_ITEM_RE.match(text)
+        if m:
+            items.append(m.group(1).strip())
+        elif items and text.startswith((" ", "\t")):
+            items[-1] += " " + text.strip()
+        else:
+            items.append(text.strip())
+    return items
+
+
+def summary_of(lines: list[tuple[int, str]]) -> str:
+    texts = [re.sub(r"^\s*>\s?", "", t).strip() for _, t in meaningful(lines)]
+    return " ".join(t for t in texts if t)
+
+
+def quick_fire_row(number: str, question: str, answer: str, line: int, path: str,
+                   diags: Diagnostics):
+    """A QuickFire from one table row's cells, or None (with an error) if a cell is empty."""
+    from ..lesson import QuickFire
+
+    stamp = ""
+    tags: list[str] = []
+    for cell_text in (question, answer):
+        if m := ID_RE.search(cell_text):
+            stamp = stamp or m.group(1)
+        if m := TAGS_RE.search(cell_text):
+            tags.extend(split_tags(m.group(1)))
+    question = TAGS_RE.sub("", ID_RE.sub("", question)).strip()
+    answer = TAGS_RE.sub("", ID_RE.sub("", answer)).strip()
+    for name, value in (("question", question), ("answer", answer)):
+        if not value:
+            diags.error(path, line, f"quick-fire row {number or ''} has an empty {name} cell".replace("  ", " "))
+            return None
+    return QuickFire(number=number, question=question, answer=answer,
+                     location=Location(path, line), stamp=stamp, tags=tags)

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The two set-up commands (see README): each makes its own virtual environment.
+
+    python3 tasks.py build   # decks from content/ and the add-on, into dist/
+    python3 tasks.py test    # installs what the tests need and runs the whole suite
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _python() -> str:
+    return str(BIN / ("python.exe" if os.name == "nt" else "python"))
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the project (with ``extras``) unless already done for this pyproject."""
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    marker = VENV / f".installed-{extras or 'base'}"
+    if marker.exists() and marker.read_text() == digest:
+        return
+    spec = f".[{extras}]" if extras else "."
+    subprocess.run([_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--upgrade", "pip"], check=True)
+    subprocess.run([_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-e", spec], check=True, cwd=ROOT)
+    marker.write_text(digest)
+
+
+def build() -> int:
+    ensure_venv("")
+    tool = [_python(), "-m", "ankideploy"]
+    code = subprocess.run([*tool, "build", "content", "-o", "dist"], cwd=ROOT).returncode
+    addon = subprocess.run([*tool, "addon", "-o", "dist"], cwd=ROOT).returncode
+    return code or addon
+
+
+def test(args: list[str]) -> int:
+    ensure_venv("test,gui")
+    result = subprocess.run([_python(), "-m", "pytest", *args], cwd=ROOT)
+    if result.returncode == 5:
+        print("pytest collected no tests: that is a failure", file=sys.stderr)
+        return 1
+    return result.returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("build", "test"):
+        print(__doc__)
+        return 2
+    return build() if argv[0] == "build" else test(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

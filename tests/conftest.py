@@ -1,0 +1,62 @@
+"""Shared helpers: build decks from content and load them into a real Anki collection."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CONTENT = REPO / "content"
+LESSON_MD = CONTENT / "episode-6-scaling-reliability-microservices-web3" / "6.9-interview-questions.md"
+SEED_TXT = Path(__file__).resolve().parent / "data" / "6.9-seed.txt"
+
+
+def build_decks(paths, out_dir: Path, epoch: int | None = None, **options):
+    """Run the build in-process; returns the BuildResult."""
+    from ankideploy.build import BuildOptions, build
+    from ankideploy.notes import DeckOptions
+
+    deck = DeckOptions(options.pop("level_subdecks", False), options.pop("root_deck", ""))
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        return build([Path(p) for p in paths], BuildOptions(out_dir=out_dir, deck=deck, jobs=1, **options))
+    finally:
+        if epoch is not None:
+            if old is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def new_collection(folder: Path):
+    from anki.collection import Collection
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return Collection(str(folder / "collection.anki2"))
+
+
+def import_apkg(col, package: Path, **options):
+    """Import with Anki's default options (unless overridden); returns the import log."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    request = ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions(**options))
+    return col.import_anki_package(request).log
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """A private copy of content/ a test may edit."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target, ignore=shutil.ignore_patterns("ankideploy-state.json"))
+    return target
+
+
+@pytest.fixture
+def collection(tmp_path):
+    col = new_collection(tmp_path / "anki")
+    yield col
+    col.close()

@@ -65,6 +65,7 @@ class BuildResult:
     notices: list[str] = field(default_factory=list)
     note_count: int = 0
     state_file: Path | None = None
+    planned: list[PackageNote] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -124,6 +125,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     state_path = state_location(paths, options)
     state = identity.State.load(state_path)
     plan = _plan(good, state, options, result)
+    result.planned = plan.notes
     result.note_count = sum(len(r.notes) for r in good)
     if options.write and good and not (options.strict and diags.items):
         _write(good, plan, options, result)

@@ -86,6 +86,8 @@ class Renderer:
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
+        if NESTED_ITEM_RE.search(text):
+            text = normalise_lists(text)
         raw = self.markdown().convert(text)
         return self._safe(raw, text, line)
 
@@ -144,6 +146,42 @@ class Renderer:
         name = hashlib.sha256(data).hexdigest()[:20] + target.suffix.lower()
         self.media.files[name] = target
         return name
+
+
+NESTED_ITEM_RE = re.compile(r"^ {1,3}(?:[-*+]|\d+[.)]) ", re.M)
+LIST_MARKER_RE = re.compile(r"^( *)([-*+]|\d+[.)])( +|$)")
+FENCE_LINE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def normalise_lists(text: str) -> str:
+    """Re-indent list items to python-markdown's four spaces a level.
+
+    Authors (and GitHub) nest with two or three spaces, CommonMark style; python-
+    markdown needs four, or the nested items silently flatten into the parent list.
+    """
+    out, stack, fence = [], [], ""  # stack: (content column in source, depth)
+    for line in text.split("\n"):
+        if not line.strip():
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        while stack and indent < stack[-1][0]:
+            stack.pop()
+        marker = None if fence else LIST_MARKER_RE.match(line)
+        fence_match = FENCE_LINE_RE.match(line)
+        if fence_match:
+            fence = "" if fence and fence_match.group(1)[0] == fence[0] else (fence or fence_match.group(1))
+        if marker and (stack or indent < 4):
+            depth = len(stack)
+            content = indent + len(marker.group(2)) + max(1, len(marker.group(3)))
+            stack.append((content, depth))
+            out.append(" " * (4 * depth) + line.lstrip(" "))
+        elif stack:
+            source_column, depth = stack[-1]
+            out.append(" " * (4 * (depth + 1) + indent - source_column) + line.lstrip(" "))
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:

@@ -71,7 +71,8 @@ def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
         if front.get(key) not in (None, ""):
             setattr(meta, "lesson_id" if key == "lesson" else key, str(front[key]).strip())
     tags = front.get("tags") or []
-    meta.tags = split_tags(" ".join(map(str, tags))) if isinstance(tags, list) else split_tags(str(tags))
+    # A YAML list holds one tag per item (spaces become "_" later); a string is split like a tags comment.
+    meta.tags = [str(t) for t in tags] if isinstance(tags, list) else split_tags(str(tags))
     if not meta.lesson_id:
         meta.lesson_id = PurePosixPath(source).stem
         diags.warning(path, 1, "no lesson number (like 6.9) in the file name, breadcrumb or front matter;"

@@ -195,8 +195,18 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                                                         note.label)
             planned.append(PackageNote(note, mod, position))
         result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
+        _notice_unstamped(file_result, result)
     _retire(good, old, new_state, result)
     return _Plan(planned, notetype_mods, new_state)
+
+
+def _notice_unstamped(file_result: FileResult, result: BuildResult) -> None:
+    unstamped = sum(not note.stamped for note in file_result.notes)
+    if unstamped:
+        result.notices.append(
+            f"{file_result.file.shown}: {unstamped} question{'s' * (unstamped != 1)} without an id: their notes"
+            " are known by their text, so editing that text makes a new note; run 'ankideploy stamp' and commit"
+            " the result to make them permanent")
 
 
 def _retire(good: list[FileResult], old: identity.State, new_state: identity.State, result: BuildResult) -> None:

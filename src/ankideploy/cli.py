@@ -13,7 +13,12 @@ PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
 def _paths(paths: tuple[Path, ...]) -> list[Path]:
-    return list(paths) or [Path("content")]
+    chosen = list(paths) or [Path("content")]
+    missing = [str(p) for p in chosen if not p.exists()]
+    if missing:
+        hint = "" if paths else " (run from a course folder, or name the lesson files and folders)"
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}{hint}")
+    return chosen
 
 
 def _print_diagnostics(diags) -> None:

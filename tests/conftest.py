@@ -47,6 +47,12 @@ def import_apkg(col, package: Path, **options):
     return col.import_anki_package(request).log
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Command-line runs in tests use a cache of their own, never the user's."""
+    os.environ["ANKIDEPLOY_CACHE_DIR"] = str(tmp_path_factory.mktemp("render-cache"))
+
+
 @pytest.fixture
 def content_copy(tmp_path) -> Path:
     """A private copy of content/ a test may edit."""

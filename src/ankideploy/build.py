@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import identity, notetypes
+from .cache import RenderCache
 from .diagnostics import Diagnostic, Diagnostics
 from .lesson import Lesson
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
@@ -35,6 +36,7 @@ class BuildOptions:
     use_state: bool = True
     jobs: int = 0  # 0: one per core
     write: bool = True
+    cache_dir: Path | None = None  # None: no cache
 
 
 @dataclass
@@ -72,32 +74,51 @@ class BuildResult:
         return 1 if self.diagnostics.error_count else 0
 
 
-def process_file(file: SourceFile, deck_options: DeckOptions) -> FileResult:
+@dataclass(frozen=True)
+class Settings:
+    """What a file's result depends on besides the file itself (part of its cache key)."""
+
+    deck: DeckOptions
+    validate_only: bool
+
+
+def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict[str, tuple]]:
+    """Read, parse and render one lesson file; also the image files it depended on."""
     diags = Diagnostics()
     lesson = read_lesson(file, diags)
     notes, deck, desc, media = [], "", "", Media()
     if lesson is not None:
-        renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media)
-        notes = lesson_notes(lesson, renderer, deck_options)
-        deck = lesson_deck(lesson, deck_options)
+        renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
+                            validate_only=settings.validate_only)
+        notes = lesson_notes(lesson, renderer, settings.deck)
+        deck = lesson_deck(lesson, settings.deck)
         desc = description(lesson, renderer)
-    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items)
+    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items), media.checked
 
 
 def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
-    jobs = options.jobs or os.cpu_count() or 1
-    if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
-        results = []
-        for file in files:
-            results.append(process_file(file, options.deck))
-            progress(1)
-        return results
+    """Results from the cache where valid; the rest rendered, on every core when there are many."""
+    settings = Settings(options.deck, validate_only=not options.write)
+    cache = RenderCache(options.cache_dir)
+    keys = [cache.key(file, settings) for file in files]
+    results: list[FileResult | None] = [cache.get(key) for key in keys]
+    todo = [i for i, result in enumerate(results) if result is None]
+    progress(len(files) - len(todo))
+    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(todo) // 4))
+    if jobs == 1 or len(todo) < PARALLEL_THRESHOLD:
+        done = (process_file(files[i], settings) for i in todo)
+        return _collect(results, todo, done, keys, cache, progress)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = []
-        for result in pool.map(process_file, files, [options.deck] * len(files), chunksize=4):
-            results.append(result)
-            progress(1)
-        return results
+        done = pool.map(process_file, [files[i] for i in todo], [settings] * len(todo), chunksize=4)
+        return _collect(results, todo, done, keys, cache, progress)
+
+
+def _collect(results, todo, done, keys, cache: RenderCache, progress) -> list[FileResult]:
+    for i, (result, deps) in zip(todo, done):
+        results[i] = result
+        cache.put(keys[i], result, deps)
+        progress(1)
+    return results
 
 
 def state_location(paths: list[Path], options: BuildOptions) -> Path | None:
@@ -195,18 +216,20 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                                                         note.label)
             planned.append(PackageNote(note, mod, position))
         result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
-        _notice_unstamped(file_result, result)
+    _notice_unstamped(good, result)
     _retire(good, old, new_state, result)
     return _Plan(planned, notetype_mods, new_state)
 
 
-def _notice_unstamped(file_result: FileResult, result: BuildResult) -> None:
-    unstamped = sum(not note.stamped for note in file_result.notes)
-    if unstamped:
+def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
+    """One line for all questions without an id: their identity follows their text."""
+    files = [r.file.shown for r in good if any(not note.stamped for note in r.notes)]
+    count = sum(not note.stamped for r in good for note in r.notes)
+    if count:
+        where = ", ".join(files[:3]) + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
         result.notices.append(
-            f"{file_result.file.shown}: {unstamped} question{'s' * (unstamped != 1)} without an id: their notes"
-            " are known by their text, so editing that text makes a new note; run 'ankideploy stamp' and commit"
-            " the result to make them permanent")
+            f"{count} question{'s' * (count != 1)} without an id ({where}): their notes are known by their text,"
+            " so editing that text makes a new note; run 'ankideploy stamp' and commit the result")
 
 
 def _retire(good: list[FileResult], old: identity.State, new_state: identity.State, result: BuildResult) -> None:

@@ -77,6 +77,8 @@ def build_options(func):
                      help="State file (default: ankideploy-state.json beside the content). Commit it."),
         click.option("--no-state", is_flag=True, help="Neither read nor write a state file."),
         click.option("--strict", is_flag=True, help="Treat warnings as errors; any error writes no package."),
+        click.option("--no-cache", is_flag=True,
+                     help="Render everything afresh (the cache lives in $ANKIDEPLOY_CACHE_DIR or ~/.cache/ankideploy)."),
         click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per core)."),
         click.option("--debug", is_flag=True, help="Show the Python trace of internal errors."),
     ]
@@ -89,16 +91,18 @@ def build_options(func):
 @PATHS
 @build_options
 def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, state_path,
-          no_state, strict, jobs, debug):
+          no_state, strict, no_cache, jobs, debug):
     """Build .apkg decks from lesson files and folders (default: content/)."""
     from .report import print_build
 
     def run():
         from .build import BuildOptions, build as run_build
+        from .cache import default_folder
         from .notes import DeckOptions
         options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
                                deck=DeckOptions(level_subdecks, root_deck), say_aloud=not no_say_aloud,
-                               strict=strict, state_path=state_path, use_state=not no_state, jobs=jobs)
+                               strict=strict, state_path=state_path, use_state=not no_state, jobs=jobs,
+                               cache_dir=None if no_cache else default_folder())
         return _with_progress(lambda progress, on_files: run_build(_paths(paths), options, progress, on_files))
 
     result = _guard(debug, run)
@@ -135,7 +139,9 @@ def check(paths, strict, debug):
     """Parse and validate lessons; report every problem; write nothing."""
     def run():
         from .build import BuildOptions, build as run_build
-        return run_build(_paths(paths), BuildOptions(write=False, use_state=False, strict=strict))
+        from .cache import default_folder
+        return run_build(_paths(paths), BuildOptions(write=False, use_state=False, strict=strict,
+                                                     cache_dir=default_folder()))
 
     result = _guard(debug, run)
     _print_diagnostics(result.diagnostics)

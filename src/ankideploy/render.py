@@ -52,6 +52,11 @@ DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscrip
 IMG_RE = re.compile(r"<img\b[^>]*>")
 ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
 RISKY_RE = re.compile(r"<|javascript:|data:|vbscript:", re.I)
+# Markdown can only produce attributes (URLs) from link and image syntax, and tags from raw HTML:
+# text with neither comes out of python-markdown already safe, so the sanitiser can be skipped.
+NEEDS_SANITISER_RE = re.compile(r"<|\]\(|\]:|javascript:|data:|vbscript:", re.I)
+# Inline text without any of these renders to itself: no need to run Markdown at all.
+PLAIN_INLINE_RE = re.compile(r"[\\`*_\[\]<>&!#|~\n]|^\s*(?:[-+=]|\d+[.)])(?:\s|$)|^\s{4}|\s{2}$")
 
 
 def _markdown() -> markdown.Markdown:
@@ -67,6 +72,8 @@ class Media:
     """Files a lesson's cards point at, by the name they get in the package."""
 
     files: dict[str, Path] = field(default_factory=dict)
+    # Every image path looked at, with what was there: a cached result is only valid while these hold.
+    checked: dict[str, tuple] = field(default_factory=dict)
 
 
 class Renderer:
@@ -74,9 +81,12 @@ class Renderer:
 
     _md: markdown.Markdown | None = None
 
-    def __init__(self, path: str, lesson_dir: Path, root: Path, diags: Diagnostics, media: Media):
+    def __init__(self, path: str, lesson_dir: Path, root: Path, diags: Diagnostics, media: Media,
+                 validate_only: bool = False):
         self.path, self.lesson_dir, self.root = path, lesson_dir, root
         self.diags, self.media = diags, media
+        # Checking only needs the text that can raise a problem: raw HTML, links and images.
+        self.validate_only = validate_only
 
     @classmethod
     def markdown(cls) -> markdown.Markdown:
@@ -86,13 +96,19 @@ class Renderer:
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
+        if self.validate_only and not NEEDS_SANITISER_RE.search(text):
+            return ""
         if NESTED_ITEM_RE.search(text):
             text = normalise_lists(text)
         raw = self.markdown().convert(text)
+        if not NEEDS_SANITISER_RE.search(text):
+            return raw
         return self._safe(raw, text, line)
 
     def inline(self, text: str, line: int) -> str:
         """A short Markdown text (a question, a table cell) without its paragraph wrapper."""
+        if not PLAIN_INLINE_RE.search(text):
+            return text.strip()
         html_text = self.block(text, line)
         if html_text.startswith("<p>") and html_text.endswith("</p>") and html_text.count("<p>") == 1:
             return html_text[3:-4]
@@ -133,6 +149,8 @@ class Renderer:
             self.diags.error(self.path, line, f"image path {src} must be relative to the lesson")
             return None
         target = (self.lesson_dir / candidate).resolve()
+        from .cache import file_stat
+        self.media.checked[str(target)] = file_stat(target)
         if not target.is_relative_to(self.root):
             self.diags.error(self.path, line, f"image {src} is outside the content folder; refused")
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Diagnostics
-from .structure import (Dialect, Heading, Parsed, RawQuestion, Section, meaningful,
+from .structure import (STRICT_QUESTION_RE, Dialect, Heading, Parsed, RawQuestion, Section, meaningful,
                         quick_fire_row)
 
 HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?\s*(?:\s#+\s*)?$")
@@ -56,6 +56,8 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
             section.questions.append(raw)
             target = raw.lines
         else:
+            if depth >= 4 and STRICT_QUESTION_RE.match((m.group(2) or "").strip()):
+                parsed.misplaced.append(Heading(depth, (m.group(2) or "").strip(), number))
             target.append((number, text))
     return parsed
 

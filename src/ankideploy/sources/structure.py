@@ -208,6 +208,7 @@ class Parsed:
     h1: Heading | None = None
     intro: list[tuple[int, str]] = field(default_factory=list)  # between H1 and first section
     sections: list[Section] = field(default_factory=list)
+    misplaced: list[Heading] = field(default_factory=list)  # "#### Q3." and the like
 
 
 class Dialect:
@@ -244,9 +245,19 @@ def meaningful(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
             and not COMMENT_ONLY_RE.match(t) and not LINK_ONLY_RE.match(t)]
 
 
+STRICT_QUESTION_RE = re.compile(r"^Q\d+[a-z]?\s*[.:)]\s*\S", re.I)
+
+
 def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
     """Questions, quick-fire rows, how-to steps and summary from the parsed sections."""
     questions, quick_fire, how_to, groups = [], [], [], []
+    for heading in parsed.misplaced:
+        diags.error(path, heading.line, f"'{heading.text}' looks like a question but is a level-{heading.depth}"
+                    " heading, so it would be read as part of the answer above; write it as '### "
+                    + heading.text + "'")
+    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not _is_breadcrumb(t)]
+    if stray:
+        diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     for section in parsed.sections:
         kind = classify(section.heading.text)
         if kind == "level":
@@ -262,6 +273,11 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
             _other_section(section, path, diags)
     check_numbering(groups, path, diags)
     return questions, quick_fire, how_to
+
+
+def _is_breadcrumb(text: str) -> bool:
+    from .metadata import BREADCRUMB_RE
+    return bool(BREADCRUMB_RE.match(text.strip()))
 
 
 def _level_section(section: Section, level: Level, dialect: Dialect, path: str,
@@ -287,7 +303,10 @@ def _level_section(section: Section, level: Level, dialect: Dialect, path: str,
 
 
 def _other_section(section: Section, path: str, diags: Diagnostics) -> None:
-    if section.questions and not section.heading.text:
+    if STRICT_QUESTION_RE.match(section.heading.text):
+        diags.error(path, section.heading.line, f"'{section.heading.text}' looks like a question but is not a"
+                    " '###' heading, so it would be lost; write it as '### " + section.heading.text + "'")
+    elif section.questions and not section.heading.text:
         diags.error(path, section.heading.line, "question is not under a Beginner, Intermediate"
                     " or Advanced heading, so it has no level")
     elif section.questions:

@@ -47,13 +47,20 @@ def clean_deck_part(text: str) -> str:
     return " ".join(text.replace("::", ":").split())
 
 
+def episode_name(lesson: Lesson) -> str:
+    if not lesson.episode:
+        return ""
+    episode = f"Episode {lesson.episode}"
+    return f"{episode} — {lesson.episode_title}" if lesson.episode_title else episode
+
+
+def lesson_name(lesson: Lesson) -> str:
+    return f"{lesson.lesson_id} — {lesson.title}" if lesson.title else lesson.lesson_id
+
+
 def lesson_deck(lesson: Lesson, options: DeckOptions) -> str:
-    parts = [clean_deck_part(options.root)] if options.root else []
-    if lesson.episode:
-        episode = f"Episode {lesson.episode}"
-        parts.append(clean_deck_part(f"{episode} — {lesson.episode_title}" if lesson.episode_title else episode))
-    parts.append(clean_deck_part(f"{lesson.lesson_id} — {lesson.title}" if lesson.title else lesson.lesson_id))
-    return "::".join(parts)
+    parts = [options.root, episode_name(lesson), lesson_name(lesson)]
+    return "::".join(clean_deck_part(part) for part in parts if part)
 
 
 def clean_tag(tag: str) -> str:
@@ -77,36 +84,53 @@ def description(lesson: Lesson, renderer: Renderer) -> str:
     return "".join(parts)
 
 
+@dataclass
+class _LessonContext:
+    """What every note of one lesson shares."""
+
+    lesson: Lesson
+    renderer: Renderer
+    options: DeckOptions
+    deck: str
+    names: list[str]  # the Lesson and Episode fields
+    tags: list[str]
+
+    def source(self, line: int) -> str:
+        return html.escape(f"{self.lesson.path}:{line}")
+
+    def subdeck(self, name: str) -> str:
+        return f"{self.deck}::{name}" if self.options.level_subdecks else self.deck
+
+
 def lesson_notes(lesson: Lesson, renderer: Renderer, options: DeckOptions) -> list[NoteSpec]:
     """Questions in level order (beginner first, document order within), then quick-fire rows."""
-    deck = lesson_deck(lesson, options)
-    episode = (f"Episode {lesson.episode}" + (f" — {lesson.episode_title}" if lesson.episode_title else "")
-               if lesson.episode else "")
-    lesson_name = f"{lesson.lesson_id} — {lesson.title}" if lesson.title else lesson.lesson_id
-    common = lesson_tags(lesson)
-    notes = []
-    for question in sorted(lesson.questions, key=lambda q: q.level.rank):
-        source = f"{lesson.path}:{question.location.line}"
-        fields = [renderer.inline(question.text, question.location.line),
-                  renderer.block(question.answer.text, question.answer.line),
-                  renderer.inline(question.why, question.location.line) if question.why else "",
-                  question.level.title, html.escape(lesson_name), html.escape(episode), html.escape(source)]
-        key = question_key(lesson, question)
-        tags = [LEVEL_TAG.format(question.level.value), *common, *(clean_tag(t) for t in question.tags)]
-        notes.append(NoteSpec("interview", key, bool(question.stamp), fields, _unique(tags),
-                              f"{deck}::{question.level.title}" if options.level_subdecks else deck,
-                              f"{lesson.lesson_id} Q{question.number}" if question.number else lesson.lesson_id,
-                              question.location, lesson.path))
-    for row in lesson.quick_fire:
-        source = f"{lesson.path}:{row.location.line}"
-        fields = [renderer.inline(row.question, row.location.line), renderer.inline(row.answer, row.location.line),
-                  html.escape(lesson_name), html.escape(episode), html.escape(source)]
-        key = row_key(lesson, row)
-        tags = [QUICK_FIRE_TAG, *common, *(clean_tag(t) for t in row.tags)]
-        notes.append(NoteSpec("quick-fire", key, bool(row.stamp), fields, _unique(tags),
-                              f"{deck}::{QUICK_FIRE_DECK}" if options.level_subdecks else deck,
-                              f"{lesson.lesson_id} quick-fire {row.number}", row.location, lesson.path))
-    return notes
+    context = _LessonContext(lesson, renderer, options, lesson_deck(lesson, options),
+                             [html.escape(lesson_name(lesson)), html.escape(episode_name(lesson))],
+                             lesson_tags(lesson))
+    questions = sorted(lesson.questions, key=lambda q: q.level.rank)
+    return [_question_note(context, q) for q in questions] + [_row_note(context, r) for r in lesson.quick_fire]
+
+
+def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
+    render, line = context.renderer, question.location.line
+    fields = [render.inline(question.text, line), render.block(question.answer.text, question.answer.line),
+              render.inline(question.why, line) if question.why else "", question.level.title,
+              *context.names, context.source(line)]
+    tags = [LEVEL_TAG.format(question.level.value), *context.tags, *map(clean_tag, question.tags)]
+    label = f"{context.lesson.lesson_id} Q{question.number}" if question.number else context.lesson.lesson_id
+    return NoteSpec("interview", question_key(context.lesson, question), bool(question.stamp), fields,
+                    _unique(tags), context.subdeck(question.level.title), label, question.location,
+                    context.lesson.path)
+
+
+def _row_note(context: _LessonContext, row: QuickFire) -> NoteSpec:
+    render, line = context.renderer, row.location.line
+    fields = [render.inline(row.question, line), render.inline(row.answer, line), *context.names,
+              context.source(line)]
+    tags = [QUICK_FIRE_TAG, *context.tags, *map(clean_tag, row.tags)]
+    return NoteSpec("quick-fire", row_key(context.lesson, row), bool(row.stamp), fields, _unique(tags),
+                    context.subdeck(QUICK_FIRE_DECK), f"{context.lesson.lesson_id} quick-fire {row.number}",
+                    row.location, context.lesson.path)
 
 
 def question_key(lesson: Lesson, question: Question) -> str:

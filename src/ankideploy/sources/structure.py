@@ -121,24 +121,11 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
         diags.error(path, heading.line, "question heading has no text")
         return None
     lines, stamp, stamp_line, tags = strip_comments(raw.lines)
-    detail, why, answer, answer_label_line = [], [], [], 0
-    target = detail
     inside = fenced(lines) if fenced else [False] * len(lines)
-    for (number_, line), in_fence in zip(lines, inside):
-        if not in_fence and target is not answer:
-            why_m, ans_m = WHY_RE.match(line), ANSWER_RE.match(line)
-            if why_m and target is not why:
-                target = why
-                line = why_m.group(1)
-            elif ans_m:
-                target, answer_label_line = answer, number_
-                line = ans_m.group(1)
-        elif not in_fence and target is answer and WHY_RE.match(line) and not why:
-            target = why
-            line = WHY_RE.match(line).group(1)
-        target.append((number_, line))
-    if not answer_label_line and not trim(answer):
-        # No "Model answer:" label: the text after the why line (or the heading) is the answer.
+    parts, answer_label_line = _split_parts(lines, inside)
+    detail, why, answer = parts["detail"], parts["why"], parts["answer"]
+    if not answer_label_line:
+        # No "Model answer:" label: the text after the why paragraph (or the heading) is the answer.
         if why:
             why, answer = _split_first_paragraph(why)
         else:
@@ -156,6 +143,30 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
                     why=why_block.text if why_block else "",
                     location=Location(path, heading.line), stamp=stamp,
                     stamp_line=stamp_line, tags=tags)
+
+
+def _split_parts(lines, inside) -> tuple[dict[str, list], int]:
+    """Lines sorted into question detail, why and answer by their labels; the answer label's line."""
+    parts: dict[str, list] = {"detail": [], "why": [], "answer": []}
+    current, answer_line = "detail", 0
+    for (number, line), in_fence in zip(lines, inside):
+        label = None if in_fence else _label(line, current, parts)
+        if label:
+            current, line = label
+            answer_line = number if current == "answer" else answer_line
+        parts[current].append((number, line))
+    return parts, answer_line
+
+
+def _label(line: str, current: str, parts: dict[str, list]) -> tuple[str, str] | None:
+    """The part a label line opens and the text after the label; None for any other line."""
+    if current != "why" and not parts["why"] and (m := WHY_RE.match(line)):
+        return "why", m.group(1)
+    if current == "detail" and (m := ANSWER_RE.match(line)):
+        return "answer", m.group(1)
+    if current == "why" and not parts["answer"] and (m := ANSWER_RE.match(line)):
+        return "answer", m.group(1)
+    return None
 
 
 def _split_first_paragraph(lines):

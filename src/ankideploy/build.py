@@ -144,8 +144,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
     state_path = state_location(paths, options)
-    state = identity.State.load(state_path)
-    plan = _plan(good, state, options, result)
+    plan = _plan(good, identity.State.load(state_path), options, result)
     result.planned = plan.notes
     result.note_count = sum(len(r.notes) for r in good)
     if options.write and good and not (options.strict and diags.items):
@@ -177,48 +176,41 @@ def _check_clashes(results: list[FileResult], diags: Diagnostics) -> None:
 @dataclass
 class _Plan:
     notes: list[PackageNote]
+    notetypes: dict[str, notetypes.NoteType]
     notetype_mods: dict[str, int]
     state: identity.State
 
 
 def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult) -> _Plan:
-    now = identity.build_time()
-    types = notetypes.load(options.say_aloud)
-    new_state = identity.State(notes=dict(old.notes), notetypes=dict(old.notetypes))
-    notetype_mods = {}
+    planner = identity.Planner(old, identity.build_time())
+    notetype_mods, types = {}, notetypes.load(options.say_aloud)
     for kind, notetype in types.items():
-        key, previous = str(notetype.id), old.notetypes.get(str(notetype.id))
-        _, mod = identity.next_mod(previous, notetype.signature(), now)
+        mod, old_fields = planner.notetype(notetype.id, notetype.name, notetype.signature(), list(notetype.fields))
         notetype_mods[kind] = mod
-        new_state.notetypes[key] = identity.Entry(notetype.signature(), mod, label=notetype.name,
-                                                  fields=list(notetype.fields))
-        if previous and previous.fields and previous.fields != list(notetype.fields):
+        if old_fields:
             result.notices.append(
-                f"note type '{notetype.name}' changed its fields ({', '.join(previous.fields)} -> "
+                f"note type '{notetype.name}' changed its fields ({', '.join(old_fields)} -> "
                 f"{', '.join(notetype.fields)}): learners must tick 'Merge note types' when importing"
                 " this package, or their existing notes will not be updated")
-    planned, position = [], 0
+    planned: list[PackageNote] = []
     for file_result in good:
-        counts = {"beginner": 0, "intermediate": 0, "advanced": 0, "quick-fire": 0,
-                  identity.NEW: 0, identity.CHANGED: 0, identity.UNCHANGED: 0, "retired": 0}
+        counts = dict.fromkeys(["beginner", "intermediate", "advanced", "quick-fire", identity.NEW,
+                                identity.CHANGED, identity.UNCHANGED, "retired"], 0)
         for note in file_result.notes:
-            position += 1
-            content = identity.content_hash(note.kind, note.fields[:-1], note.source_file, note.tags)
-            previous = old.notes.get(note.guid)
-            status, mod = identity.next_mod(previous, content, now)
+            fingerprint = identity.note_fingerprint(note.kind, note.fields, note.source_file, note.tags)
+            status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,
+                                                 note.deck, note.label)
             counts[status] += 1
             counts[note.fields[3].lower() if note.kind == "interview" else "quick-fire"] += 1
             if previous and previous.deck and previous.deck != note.deck:
                 result.notices.append(
                     f"{note.label} moved from deck '{previous.deck}' to '{note.deck}': learners who already"
                     f" have it keep its card in '{previous.deck}' (Anki does not move cards on import)")
-            new_state.notes[note.guid] = identity.Entry(content, mod, file_result.lesson.lesson_id, note.deck,
-                                                        note.label)
-            planned.append(PackageNote(note, mod, position))
+            planned.append(PackageNote(note, mod, len(planned) + 1))
         result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
     _notice_unstamped(good, result)
-    _retire(good, old, new_state, result)
-    return _Plan(planned, notetype_mods, new_state)
+    _retire(good, planner, result)
+    return _Plan(planned, types, notetype_mods, planner.state)
 
 
 def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
@@ -232,20 +224,16 @@ def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
             " so editing that text makes a new note; run 'ankideploy stamp' and commit the result")
 
 
-def _retire(good: list[FileResult], old: identity.State, new_state: identity.State, result: BuildResult) -> None:
-    """Notes of the lessons just built that are gone from the content."""
-    built = {r.lesson.lesson_id for r in good}
-    current = {n.guid for r in good for n in r.notes}
+def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult) -> None:
     rows = {row.lesson_id: row for row in result.rows}
-    for guid, entry in sorted(old.notes.items()):
-        if entry.lesson in built and guid not in current:
-            result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck})
-            rows[entry.lesson].counts["retired"] += 1
-            del new_state.notes[guid]
+    gone = planner.retire({r.lesson.lesson_id for r in good}, {n.guid for r in good for n in r.notes})
+    for guid, entry in gone:
+        result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck})
+        rows[entry.lesson].counts["retired"] += 1
 
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
-    types = notetypes.load(options.say_aloud)
+    types = plan.notetypes
     remove_stale_temporaries(options.out_dir)
     groups = [(r.lesson.lesson_id, [r]) for r in good] if options.per_lesson else [("", good)]
     for lesson_id, members in groups:

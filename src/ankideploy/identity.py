@@ -165,3 +165,40 @@ def next_mod(previous: Entry | None, new_hash: str, now: int) -> tuple[str, int]
     if previous.hash == new_hash:
         return UNCHANGED, previous.mod
     return CHANGED, max(now, previous.mod + 1)
+
+
+def note_fingerprint(kind: str, fields: list[str], source_file: str, tags: list[str]) -> str:
+    """What counts as a change of a note: every field and tag, but the Source field only by its
+    file, so a question whose line moved because another was inserted above is not changed."""
+    return content_hash(kind, fields[:-1], source_file, tags)
+
+
+class Planner:
+    """Decides, against the previous state, each note's and note type's status and time."""
+
+    def __init__(self, old: State, now: int):
+        self.old, self.now = old, now
+        self.state = State(notes=dict(old.notes), notetypes=dict(old.notetypes))
+
+    def notetype(self, type_id: int, name: str, signature: str, fields: list[str]) -> tuple[int, list[str] | None]:
+        """Its modification time, and its previous fields when the fields changed (a schema change)."""
+        previous = self.old.notetypes.get(str(type_id))
+        _, mod = next_mod(previous, signature, self.now)
+        self.state.notetypes[str(type_id)] = Entry(signature, mod, label=name, fields=list(fields))
+        if previous and previous.fields and previous.fields != list(fields):
+            return mod, previous.fields
+        return mod, None
+
+    def note(self, guid: str, fingerprint: str, lesson: str, deck: str, label: str) -> tuple[str, int, Entry | None]:
+        previous = self.old.notes.get(guid)
+        status, mod = next_mod(previous, fingerprint, self.now)
+        self.state.notes[guid] = Entry(fingerprint, mod, lesson, deck, label)
+        return status, mod, previous
+
+    def retire(self, built_lessons: set[str], current: set[str]) -> list[tuple[str, Entry]]:
+        """Notes of the lessons just built that are gone from the content; forgotten from now on."""
+        gone = [(guid, entry) for guid, entry in sorted(self.old.notes.items())
+                if entry.lesson in built_lessons and guid not in current]
+        for guid, _ in gone:
+            del self.state.notes[guid]
+        return gone

@@ -182,3 +182,22 @@ def test_plain_text_seed_gives_the_same_notes(tmp_path):
         assert (mid_a, tags_a) == (mid_b, tags_b)
         assert fields_a[:-1] == fields_b[:-1], fields_a[0]
         assert fields_b[-1].startswith("6.9-seed.txt:")
+
+
+def test_note_types_have_fixed_ids_fields_and_templates(imported, tmp_path):
+    col, _ = imported
+    interview, quick = col.models.get(1794512603101), col.models.get(1794512603102)
+    assert interview["name"] == "Interview Question (ankideploy)" and quick["name"] == "Quick-fire (ankideploy)"
+    assert [f["name"] for f in interview["flds"]] == ["Question", "Model Answer", "Why Interviewers Ask", "Level",
+                                                      "Lesson", "Episode", "Source"]
+    assert [f["name"] for f in quick["flds"]] == ["Question", "Answer", "Lesson", "Episode", "Source"]
+    assert interview["sortf"] == 0 and quick["sortf"] == 0
+    # A second collection, a second build: the same field and template ids (never random).
+    from conftest import new_collection
+    other = new_collection(tmp_path / "other")
+    import_apkg(other, build_decks([CONTENT], tmp_path / "again", use_state=False).packages[0])
+    again = other.models.get(1794512603101)
+    assert [f["id"] for f in again["flds"]] == [f["id"] for f in interview["flds"]]
+    assert [t["id"] for t in again["tmpls"]] == [t["id"] for t in interview["tmpls"]]
+    assert all(f["id"] for f in interview["flds"])
+    other.close()

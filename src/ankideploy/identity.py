@@ -74,6 +74,12 @@ def deck_id(deck_name: str) -> int:
     return _number("deck", deck_name)
 
 
+def schema_id(notetype_id: int, kind: str, name: str) -> int:
+    """A note type's field or template id: fixed by its name, so every build and collection agree."""
+    digest = hashlib.sha256(f"{notetype_id}\x1f{kind}\x1f{name}".encode()).hexdigest()
+    return int(digest[:15], 16) - (1 << 59)  # a signed 64-bit value, as Anki's own ids are
+
+
 def content_hash(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:24]
 

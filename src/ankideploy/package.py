@@ -43,6 +43,17 @@ def _model(notetype: NoteType) -> genanki.Model:
         css=notetype.css)
 
 
+def _model_json(notetype: NoteType, mod: int) -> dict:
+    """genanki's note type JSON, plus stable field and template ids (Anki matches on them when
+    merging note types; without them it would invent random ones in each collection)."""
+    data = _model(notetype).to_json(mod, None)
+    for field in data["flds"]:
+        field["id"] = identity.schema_id(notetype.id, "field", field["name"])
+    for template in data["tmpls"]:
+        template["id"] = identity.schema_id(notetype.id, "template", template["name"])
+    return data
+
+
 def _all_deck_names(names: list[str]) -> list[str]:
     """The decks and every parent of them, parents first."""
     found: dict[str, None] = {}
@@ -70,8 +81,7 @@ def collection_bytes(notes: list[PackageNote], notetypes: dict[str, NoteType], n
         used = {n.spec.kind for n in notes}
         models = {}
         for kind in sorted(used):
-            model_json = _model(notetypes[kind]).to_json(notetype_mods[kind], None)
-            models[str(notetypes[kind].id)] = model_json
+            models[str(notetypes[kind].id)] = _model_json(notetypes[kind], notetype_mods[kind])
         with db:
             db.execute("UPDATE col SET crt = ?, mod = ?, decks = ?, models = ?",
                        (stamp, stamp * 1000, json.dumps(deck_json, sort_keys=True),

@@ -35,6 +35,15 @@ def _library_versions() -> str:
     return ",".join(versions)
 
 
+def _code_digest() -> str:
+    """The package's own source: any change to the code that renders invalidates every entry."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\x00" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def file_stat(path: Path) -> tuple:
     try:
         st = path.stat()
@@ -53,7 +62,7 @@ class RenderCache:
             return None
         from .render import RENDERER_VERSION
         if self._salt is None:
-            self._salt = f"{__version__}|{RENDERER_VERSION}|{_library_versions()}"
+            self._salt = f"{__version__}|{RENDERER_VERSION}|{_code_digest()}|{_library_versions()}"
         try:
             data = file.path.read_bytes()
         except OSError:

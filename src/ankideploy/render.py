@@ -116,9 +116,12 @@ class Renderer:
 
     def _safe(self, raw: str, source: str, line: int) -> str:
         if RISKY_RE.search(source):
+            cursor = 0  # removals come in document order: look for each after the previous one
             for what, needle in removals(raw):
-                self.diags.warning(self.path, line + _offset(source, needle),
-                                   f"removed {what}: not allowed in cards")
+                found = source.lower().find(needle.lower(), cursor) if needle else -1
+                cursor = found if found >= 0 else cursor
+                self.diags.warning(self.path, line + source.count("\n", 0, cursor),
+                                   f"removed {_printable(what)}: not allowed in cards")
         clean = nh3.clean(raw, tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
                           attributes=ALLOWED_ATTRIBUTES, attribute_filter=_attribute_filter,
                           url_schemes=URL_SCHEMES, filter_style_properties=ALLOWED_STYLES,
@@ -206,6 +209,10 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
         return value if tag == "img" and value.strip().lower().startswith("data:image/") else None
     return value
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def _offset(source: str, needle: str) -> int:

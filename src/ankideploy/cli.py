@@ -186,5 +186,41 @@ def addon(out_dir, source):
     click.echo(f"wrote {target}")
 
 
+@main.command()
+@PATHS
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("dist/preview"), show_default=True, help="Folder the gallery is written to.")
+@click.option("--png", is_flag=True, help="Also save screenshots of every card (needs Chromium).")
+@click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
+def preview(paths, out_dir, png, debug):
+    """Render every card with Anki's own template engine into a static HTML gallery.
+
+    Open OUT/index.html in a browser: search, levels, tags, light/dark and phone
+    width. Needs the anki package (pip install anki); --png needs Chromium.
+    """
+    from .preview import PreviewError, make_preview
+
+    def run():
+        try:
+            return make_preview(_paths(paths), out_dir, png=png)
+        except PreviewError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    result = _guard(debug, run)
+    _print_diagnostics(result.diagnostics)
+    if not result.cards:
+        click.echo("error: no cards to preview", err=True)
+        sys.exit(1)
+    total, interview, media = len(result.cards), sum(c.kind == "interview" for c in result.cards), len(result.media)
+    click.echo(f"wrote {result.index}: {total} card{'s' * (total != 1)} ({interview} interview,"
+               f" {total - interview} quick-fire)" + (f", {media} media file{'s' * (media != 1)}" if media else ""))
+    if result.screenshots:
+        click.echo(f"wrote {len(result.screenshots)} screenshots to {result.index.parent / 'png'}")
+    if result.png_error:
+        click.echo(f"error: {result.png_error}", err=True)
+    sys.exit(1 if result.png_error or result.diagnostics.error_count else 0)
+
+
 if __name__ == "__main__":
     main()

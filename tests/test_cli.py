@@ -18,7 +18,7 @@ def run(*args, cwd=REPO, env=None):
 
 def test_help_and_version_on_every_command():
     assert run("--version").stdout.startswith("ankideploy, version ")
-    for command in ("build", "check", "stamp", "addon"):
+    for command in ("build", "check", "stamp", "addon", "preview"):
         result = run(command, "--help")
         assert result.returncode == 0 and "Usage: ankideploy " + command in result.stdout
 

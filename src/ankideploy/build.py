@@ -17,7 +17,7 @@ from .cache import RenderCache
 from .diagnostics import Diagnostic, Diagnostics
 from .lesson import Lesson
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
-from .package import PackageNote, collection_bytes, remove_stale_temporaries, write_apkg
+from .package import PackageNote, remove_stale_temporaries, write_package
 from .render import Media, Renderer
 from .sources import SourceFile, discover, read_lesson
 
@@ -241,12 +241,9 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
         notes = [n for n in plan.notes if n.spec.guid in guids]
         descriptions = {r.deck: r.description for r in members}
         media = {name: path for r in members for name, path in r.media.items()}
-        used = {n.spec.kind for n in notes}
-        collection = collection_bytes(notes, {k: types[k] for k in used},
-                                      {k: plan.notetype_mods[k] for k in used}, descriptions)
         name = _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg"
         target = options.out_dir / name
-        write_apkg(target, collection, media)
+        write_package(target, notes, types, plan.notetype_mods, descriptions, media)
         result.packages.append(target)
         for row in result.rows:
             if not lesson_id or row.lesson_id == lesson_id:

@@ -95,6 +95,6 @@ class RenderCache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, pickle.dumps((result, deps), protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(path, pickle.dumps((result, deps), protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -141,20 +141,22 @@ def _umask() -> int:
     return current
 
 
-def open_temporary(target: Path) -> tuple[int, str]:
+def open_temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
     """A temporary file beside ``target`` with the permissions a plain new file would get."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
     os.fchmod(fd, 0o666 & ~_umask())
     return fd, tmp
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
+    """Readers see the old file or the new one, never half of one; ``durable`` also survives power loss."""
     fd, tmp = open_temporary(path)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,9 +1,9 @@
 """Writing .apkg files: deterministic bytes, written atomically.
 
 genanki supplies the collection schema, the note type JSON and the deck JSON;
-the rows are written here in one transaction into an in-memory SQLite
-database, so no temporary database is ever left behind, and the deck and note
-type JSON is written once per package rather than once per deck.
+the rows are written here in one transaction into a database of our own (a
+temporary file beside the package, removed whatever happens), and the deck and
+note type JSON is written once per package rather than once per deck.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import zipfile
 from dataclasses import dataclass
@@ -64,36 +65,38 @@ def _all_deck_names(names: list[str]) -> list[str]:
     return sorted(found)
 
 
-def collection_bytes(notes: list[PackageNote], notetypes: dict[str, NoteType], notetype_mods: dict[str, int],
-                     descriptions: dict[str, str]) -> bytes:
+def write_collection(db_path: Path, notes: list[PackageNote], notetypes: dict[str, NoteType],
+                     notetype_mods: dict[str, int], descriptions: dict[str, str]) -> None:
     stamp = max([n.mod for n in notes] + list(notetype_mods.values()) + [0])
-    db = sqlite3.connect(":memory:")
+    db = sqlite3.connect(db_path)
     try:
+        # A temporary file that is thrown away on any failure needs no journal.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
         db.executescript(APKG_SCHEMA)
         db.executescript(APKG_COL)
         decks = {name: identity.deck_id(name) for name in _all_deck_names([n.spec.deck for n in notes])}
-        deck_json = {"1": json.loads(db.execute("SELECT decks FROM col").fetchone()[0])["1"]}
-        for name, did in decks.items():
-            deck = genanki.Deck(did, name, descriptions.get(name, ""))
-            entry = deck.to_json()
-            entry.update(mod=stamp, newToday=[0, 0], revToday=[0, 0], lrnToday=[0, 0], timeToday=[0, 0])
-            deck_json[str(did)] = entry
-        used = {n.spec.kind for n in notes}
-        models = {}
-        for kind in sorted(used):
-            models[str(notetypes[kind].id)] = _model_json(notetypes[kind], notetype_mods[kind])
+        models = {str(notetypes[kind].id): _model_json(notetypes[kind], notetype_mods[kind])
+                  for kind in sorted({n.spec.kind for n in notes})}
         with db:
             db.execute("UPDATE col SET crt = ?, mod = ?, decks = ?, models = ?",
-                       (stamp, stamp * 1000, json.dumps(deck_json, sort_keys=True),
+                       (stamp, stamp * 1000, json.dumps(_decks_json(db, decks, descriptions, stamp), sort_keys=True),
                         json.dumps(models, sort_keys=True)))
             db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                            (_note_row(n, notetypes) for n in notes))
             db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            (_card_row(n, decks) for n in notes))
-        db.execute("VACUUM")
-        return db.serialize()
     finally:
         db.close()
+
+
+def _decks_json(db, decks: dict[str, int], descriptions: dict[str, str], stamp: int) -> dict:
+    deck_json = {"1": json.loads(db.execute("SELECT decks FROM col").fetchone()[0])["1"]}
+    for name, did in decks.items():
+        entry = genanki.Deck(did, name, descriptions.get(name, "")).to_json()
+        entry.update(mod=stamp, newToday=[0, 0], revToday=[0, 0], lrnToday=[0, 0], timeToday=[0, 0])
+        deck_json[str(did)] = entry
+    return deck_json
 
 
 def _note_row(note: PackageNote, notetypes: dict[str, NoteType]) -> tuple:
@@ -110,31 +113,46 @@ def _card_row(note: PackageNote, decks: dict[str, int]) -> tuple:
             0, 0, note.position, 0, 0, 0, 0, 0, 0, 0, 0, "")
 
 
-def write_apkg(target: Path, collection: bytes, media: dict[str, Path]) -> None:
-    """Write the package next to ``target`` and move it into place only when complete."""
+def write_package(target: Path, notes: list[PackageNote], notetypes: dict[str, NoteType],
+                  notetype_mods: dict[str, int], descriptions: dict[str, str], media: dict[str, Path]) -> None:
+    """Write the package beside ``target`` and move it into place only when complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    fd, db_tmp = identity.open_temporary(target, ".db.tmp")
+    os.close(fd)
     fd, tmp = identity.open_temporary(target)
     try:
+        write_collection(Path(db_tmp), notes, notetypes, notetype_mods, descriptions)
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-            _add(zf, "collection.anki2", collection)
+            _add_file(zf, "collection.anki2", Path(db_tmp))
             names = sorted(media)
             _add(zf, "media", json.dumps({str(i): name for i, name in enumerate(names)}).encode())
             for i, name in enumerate(names):
-                _add(zf, str(i), media[name].read_bytes())
+                _add_file(zf, str(i), media[name])
         with open(tmp, "rb+") as done:
             os.fsync(done.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        Path(db_tmp).unlink(missing_ok=True)
 
 
-def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     info.create_system = 3
-    zf.writestr(info, data)
+    return info
+
+
+def _add_file(zf: zipfile.ZipFile, name: str, path: Path) -> None:
+    with open(path, "rb") as source, zf.open(_info(name), "w") as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    zf.writestr(_info(name), data)
 
 
 def remove_stale_temporaries(folder: Path) -> None:

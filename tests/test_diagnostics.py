@@ -109,8 +109,6 @@ def test_question_at_the_end_of_the_file_with_no_answer(tmp_path):
     assert (line_of(text, "### Q4."), "error", "question Q4 has no answer") in diags
 
 
-@pytest.mark.xfail(strict=True, reason="an answer that is only an HTML comment passes assemble_question"
-                   " (to_block sees text) but renders to an empty Model Answer field")
 def test_answer_that_is_only_a_comment_has_no_answer(tmp_path):
     text = GOOD.replace("One is a number.", "<!-- TODO: write this answer -->")
     assert only(diagnose(tmp_path, text), "error") == [(11, "question Q1 has no answer")]
@@ -156,8 +154,6 @@ def test_range_spellings_are_understood(tmp_path, heading):
     assert (15, "warning", "Q5 is outside this section's range Q1-Q2") in diagnose(tmp_path, text)
 
 
-@pytest.mark.xfail(strict=True, reason="check_numbering only sees questions that assembled, so a question"
-                   " already reported as having no answer is also reported missing from the range")
 def test_a_question_without_answer_is_not_also_missing_from_the_range(tmp_path):
     text = GOOD.replace("**Model answer:** Two is a number too.\n", "")
     assert diagnose(tmp_path, text) == [(15, "error", "question Q2 has no answer")]
@@ -181,10 +177,7 @@ def test_level_section_with_no_questions_is_a_warning_at_its_heading(tmp_path):
                                                                               " has no questions")]
 
 
-@pytest.mark.parametrize("heading", ["###", "### ", "### Q2.", "### Q2:", "### Question 2.", pytest.param(
-    "###   ###", marks=pytest.mark.xfail(strict=True, reason="markdown_reader.HEADING_RE takes a closing '###'"
-                                      " sequence as the heading text (CommonMark: an empty heading), so the"
-                                      " question becomes a card whose question is '###'"))])
+@pytest.mark.parametrize("heading", ["###", "### ", "### Q2.", "### Q2:", "### Question 2.", "###   ###"])
 def test_question_heading_with_no_text_is_an_error_at_the_heading(tmp_path, heading):
     text = GOOD.replace("### Q2. What is two?", heading)
     assert (15, "error", "question heading has no text") in diagnose(tmp_path, text)
@@ -228,8 +221,6 @@ def test_latin1_file_in_crlf_names_the_line(tmp_path):
     assert (line, severity) == (13, "error") and f"offset {offset}" in message
 
 
-@pytest.mark.xfail(strict=True, reason="files.read_text removes the BOM before decoding, so the offset it"
-                   " reports is 3 bytes short of the offset in the file")
 def test_non_utf8_offset_counts_the_bom(tmp_path):
     data = b"\xef\xbb\xbf" + GOOD.encode().replace(b"What is two?", b"What is t\xe9o?")
     offset = data.index(b"\xe9")
@@ -237,8 +228,6 @@ def test_non_utf8_offset_counts_the_bom(tmp_path):
     assert f"offset {offset}" in message
 
 
-@pytest.mark.xfail(strict=True, reason="files.read_text counts only b'\\n' for the line of an undecodable"
-                   " byte, but counts a lone CR as a line end everywhere else")
 def test_non_utf8_line_counts_lone_cr_line_ends(tmp_path):
     data = GOOD.replace("\n", "\r").encode().replace(b"What is two?", b"What is t\xe9o?")
     (line, _, _), = diagnose(tmp_path, data)
@@ -305,8 +294,6 @@ def test_line_numbers_after_front_matter_in_a_crlf_bom_file(tmp_path):
     assert got == expected
 
 
-@pytest.mark.xfail(strict=True, reason="metadata.parse_front_matter reports every unknown key at line 2,"
-                   " not at the key's own line")
 def test_front_matter_problems_name_their_line(tmp_path):
     text = "---\nlesson: 5.3\ncolour: red\n---\n" + GOOD
     assert diagnose(tmp_path, b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode(), "x.md") == [
@@ -388,8 +375,6 @@ def test_problems_of_all_files_in_one_run_sorted_by_file_and_line_then_a_total(t
     assert int(total[2]) == sum(m["severity"] == "warning" for m in matches)
 
 
-@pytest.mark.xfail(strict=True, reason="Diagnostics.sorted() drops identical items (set) but total_line()"
-                   " counts every item, so the total disagrees with the lines printed above it")
 def test_total_line_counts_what_is_printed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     text = GOOD.replace("One is a number.", "One <script>a()</script>\n\nis <script>b()</script>")
@@ -476,8 +461,6 @@ def test_usage_errors_exit_2_without_a_traceback(tmp_path, monkeypatch, args):
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-@pytest.mark.xfail(strict=True, reason="an --out that is an existing file fails in package.write_apkg's mkdir"
-                   " and is reported as 'internal error ... please report it' (exit 3), not as a usage error")
 def test_output_folder_that_is_a_file_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _write(tmp_path / "course", "5.1-good.md", GOOD)
@@ -547,9 +530,6 @@ def test_misplaced_question_headings_are_errors_at_their_line(tmp_path):
     assert [line for line, _ in errors] == [15, 21], errors
 
 
-@pytest.mark.xfail(strict=True, reason="files.read_text reads a lesson with read_bytes() whatever it is: a"
-                   " lesson that is a symlink to /dev/zero (or any endless file) eats all memory; discover or"
-                   " read_text should refuse non-regular files and cap the size")
 def test_lesson_that_is_a_device_is_a_diagnostic_not_a_memory_blowup(tmp_path):
     import os
     import resource

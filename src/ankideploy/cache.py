@@ -63,7 +63,10 @@ class RenderCache:
         from .render import RENDERER_VERSION
         if self._salt is None:
             self._salt = f"{__version__}|{RENDERER_VERSION}|{_code_digest()}|{_library_versions()}"
+        from .sources.files import MAX_LESSON_BYTES
         try:
+            if not file.path.is_file() or file.path.stat().st_size > MAX_LESSON_BYTES:
+                return None  # the reader reports it; nothing to cache
             data = file.path.read_bytes()
         except OSError:
             return None  # reading fails again in the worker, which reports it

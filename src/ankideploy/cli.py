@@ -41,7 +41,7 @@ def _guard(debug: bool, action):
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence
         from .identity import StateError
-        if isinstance(exc, StateError):
+        if isinstance(exc, (StateError, OSError)):  # a bad state file, a full disk: not our bug
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         if debug:
@@ -63,7 +63,7 @@ def main() -> None:
 
 def build_options(func):
     options = [
-        click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("dist"),
+        click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
                      show_default=True, help="Folder the .apkg files are written to."),
         click.option("--per-lesson", is_flag=True, help="Write one .apkg per lesson instead of one for all."),
         click.option("--name", "package_name", default="interview-questions", show_default=True,
@@ -173,7 +173,8 @@ def stamp(paths, debug):
 
 
 @main.command()
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+              show_default=True)
 @click.option("--source", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="The add-on folder (default: addon/ of this checkout).")
 def addon(out_dir, source):

@@ -36,13 +36,14 @@ class Diagnostics:
     def errors_in(self, path: str, strict: bool = False) -> bool:
         return any(d.path == path and (d.severity == ERROR or strict) for d in self.items)
 
+    # The same problem found twice (two <script> tags on one line) is printed, and counted, once.
     @property
     def error_count(self) -> int:
-        return sum(d.severity == ERROR for d in self.items)
+        return sum(d.severity == ERROR for d in set(self.items))
 
     @property
     def warning_count(self) -> int:
-        return sum(d.severity == WARNING for d in self.items)
+        return sum(d.severity == WARNING for d in set(self.items))
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(set(self.items))

@@ -43,10 +43,11 @@ class Block:
 @dataclass
 class Question:
     number: str  # as written ("1", "3a"); "" when the heading has none
-    text: str  # the question, inline Markdown
+    text: str  # the question heading, inline Markdown
     level: Level
     answer: Block
-    why: str = ""  # inline Markdown, may be empty
+    why: Block | None = None
+    detail: Block | None = None  # Markdown between the heading and the labels (a snippet, say)
     location: Location = None  # type: ignore[assignment]
     stamp: str = ""  # the author's stable id comment, if any
     stamp_line: int = 0
@@ -70,8 +71,8 @@ class Lesson:
     title: str  # "Final Production Deployment"
     episode: str  # "6"
     episode_title: str  # "Scaling Reliability Microservices Web3", may be ""
-    summary: str = ""
-    how_to_use: list[str] = field(default_factory=list)
+    summary: Block | None = None
+    how_to_use: list[Block] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
     quick_fire: list[QuickFire] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # lesson-wide author tags

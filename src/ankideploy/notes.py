@@ -77,9 +77,9 @@ def lesson_tags(lesson: Lesson) -> list[str]:
 def description(lesson: Lesson, renderer: Renderer) -> str:
     parts = []
     if lesson.summary:
-        parts.append(f"<p>{renderer.inline(lesson.summary, 1)}</p>")
+        parts.append(f"<p>{renderer.inline(lesson.summary.text, lesson.summary.line)}</p>")
     if lesson.how_to_use:
-        items = "".join(f"<li>{renderer.inline(step, 1)}</li>" for step in lesson.how_to_use)
+        items = "".join(f"<li>{renderer.inline(step.text, step.line)}</li>" for step in lesson.how_to_use)
         parts.append(f"<p><b>How to use this material</b></p><ol>{items}</ol>")
     return "".join(parts)
 
@@ -113,8 +113,11 @@ def lesson_notes(lesson: Lesson, renderer: Renderer, options: DeckOptions) -> li
 
 def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
     render, line = context.renderer, question.location.line
-    fields = [render.inline(question.text, line), render.block(question.answer.text, question.answer.line),
-              render.inline(question.why, line) if question.why else "", question.level.title,
+    text = render.inline(question.text, line)
+    if question.detail:
+        text += render.block(question.detail.text, question.detail.line)
+    why = render.inline(question.why.text, question.why.line) if question.why else ""
+    fields = [text, render.block(question.answer.text, question.answer.line), why, question.level.title,
               *context.names, context.source(line)]
     tags = [LEVEL_TAG.format(question.level.value), *context.tags, *map(clean_tag, question.tags)]
     label = f"{context.lesson.lesson_id} Q{question.number}" if question.number else context.lesson.lesson_id
@@ -135,8 +138,7 @@ def _row_note(context: _LessonContext, row: QuickFire) -> NoteSpec:
 
 def question_key(lesson: Lesson, question: Question) -> str:
     """The stamped id, or the one derived from the heading text (a detail block is not identity)."""
-    heading = question.text.split("\n\n", 1)[0]
-    return question.stamp or identity.derived_id(lesson.identity_key, "question", heading)
+    return question.stamp or identity.derived_id(lesson.identity_key, "question", question.text)
 
 
 def row_key(lesson: Lesson, row: QuickFire) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def discover(paths: list[Path], diags: Diagnostics) -> list[SourceFile]:
             root = given.resolve()
             for file in _walk(given):
                 _add(found, seen, file, root, file.relative_to(given).as_posix(), False)
-        elif given.is_file():
+        elif given.exists() and not given.is_dir():  # read_text reports what is not a regular file
             _add(found, seen, given, given.resolve().parent, given.name, True)
         else:
             diags.error(shown_path(given), 1, "no such file or folder")
@@ -61,29 +62,57 @@ def _add(found, seen, file: Path, root: Path, source: str, explicit: bool) -> No
         found.append(SourceFile(file, shown_path(file), source, root, explicit))
 
 
+MAX_LESSON_BYTES = 10 * 1024 * 1024  # far beyond any lesson; guards against devices and accidents
+CONTROL_RE = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def read_text(file: SourceFile, diags: Diagnostics) -> str | None:
     """The file's text with a BOM removed and line endings made ``\\n``; None if unusable."""
-    try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        diags.error(file.shown, 1, f"cannot read file: {exc.strerror or exc}")
+    data = _read_bytes(file, diags)
+    if data is None:
         return None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        text = data.decode("utf-8")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        diags.error(file.shown, line, f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        offset = bom + exc.start
+        diags.error(file.shown, _line_at(data, offset), f"not UTF-8: byte 0x{data[offset]:02x} at offset {offset}"
                     " cannot be decoded; save the file as UTF-8")
-        return None
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        diags.error(file.shown, line, "file contains NUL bytes; it is not a text lesson")
         return None
     # CR LF and lone CR both end a line; counting them as one keeps line numbers true.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        diags.error(file.shown, text.count("\n", 0, text.index("\x00")) + 1,
+                    "file contains NUL bytes; it is not a text lesson")
+        return None
+    if m := CONTROL_RE.search(text):
+        # U+001F separates fields inside Anki: one in a card would break the whole package.
+        diags.warning(file.shown, text.count("\n", 0, m.start()) + 1,
+                      f"invisible control character U+{ord(m.group()):04X} removed")
+        text = CONTROL_RE.sub("", text)
     if not text.strip():
         diags.error(file.shown, 1, "file is empty")
         return None
     return text
+
+
+def _read_bytes(file: SourceFile, diags: Diagnostics) -> bytes | None:
+    try:
+        if not file.path.is_file():
+            diags.error(file.shown, 1, "not a regular file")
+            return None
+        with open(file.path, "rb") as handle:
+            data = handle.read(MAX_LESSON_BYTES + 1)
+    except OSError as exc:
+        diags.error(file.shown, 1, f"cannot read file: {exc.strerror or exc}")
+        return None
+    if len(data) > MAX_LESSON_BYTES:
+        diags.error(file.shown, 1, f"file is larger than {MAX_LESSON_BYTES // (1024 * 1024)} MB;"
+                    " it is not a lesson")
+        return None
+    return data
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    head = data[:offset]
+    return head.count(b"\r\n") + head.replace(b"\r\n", b"").count(b"\r") + head.replace(b"\r\n", b"").count(b"\n") + 1

@@ -7,7 +7,8 @@ from ..diagnostics import Diagnostics
 from .structure import (STRICT_QUESTION_RE, Dialect, Heading, Parsed, RawQuestion, Section, meaningful,
                         quick_fire_row)
 
-HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?\s*(?:\s#+\s*)?$")
+HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+CLOSING_HASHES_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")  # "## Title ##": the closing run is not text
 FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 
@@ -30,6 +31,10 @@ def fence_flags(lines: list[tuple[int, str]]) -> list[bool]:
     return flags
 
 
+def _heading_text(m: re.Match) -> str:
+    return CLOSING_HASHES_RE.sub("", m.group(2) or "").strip()
+
+
 def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     parsed = Parsed()
     target = parsed.preamble
@@ -38,26 +43,26 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
         m = None if in_fence else HEADING_RE.match(text)
         depth = len(m.group(1)) if m else 0
         if depth == 1 and parsed.h1 is None and section is None:
-            parsed.h1 = Heading(1, (m.group(2) or "").strip(), number)
+            parsed.h1 = Heading(1, _heading_text(m), number)
             target = parsed.intro
         elif depth in (1, 2):
-            section = Section(Heading(2, (m.group(2) or "").strip(), number))
+            section = Section(Heading(2, _heading_text(m), number))
             parsed.sections.append(section)
             target = section.lines
         elif depth == 3 and section is not None:
-            raw = RawQuestion(Heading(3, (m.group(2) or "").strip(), number))
+            raw = RawQuestion(Heading(3, _heading_text(m), number))
             section.questions.append(raw)
             target = raw.lines
         elif depth == 3:
             # A question before any level heading: keep it so it is reported, not lost.
             section = Section(Heading(2, "", number))
             parsed.sections.append(section)
-            raw = RawQuestion(Heading(3, (m.group(2) or "").strip(), number))
+            raw = RawQuestion(Heading(3, _heading_text(m), number))
             section.questions.append(raw)
             target = raw.lines
         else:
-            if depth >= 4 and STRICT_QUESTION_RE.match((m.group(2) or "").strip()):
-                parsed.misplaced.append(Heading(depth, (m.group(2) or "").strip(), number))
+            if depth >= 4 and STRICT_QUESTION_RE.match(_heading_text(m)):
+                parsed.misplaced.append(Heading(depth, _heading_text(m), number))
             target.append((number, text))
     return parsed
 

@@ -53,7 +53,9 @@ def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple
         return {}, end + 1
     for key in data:
         if str(key) not in FRONT_KEYS:
-            diags.warning(path, 2, f"unknown front-matter key '{key}' (known: {', '.join(sorted(FRONT_KEYS))})")
+            line = next((i + 1 for i in range(1, end) if re.match(rf"\s*['\"]?{re.escape(str(key))}['\"]?\s*:",
+                                                                   lines[i])), 2)
+            diags.warning(path, line, f"unknown front-matter key '{key}' (known: {', '.join(sorted(FRONT_KEYS))})")
     return data, end + 1
 
 

@@ -74,18 +74,19 @@ def split_question_heading(text: str) -> tuple[str, str] | None:
     return (m.group(1) or m.group(2)), m.group(3).strip()
 
 
-def strip_comments(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str, int, list[str]]:
-    """Lines without our id/tags comments, plus the id (and its line) and tags found."""
+def take_stamps(lines: list[tuple[int, str]], inside: list[bool]) -> tuple[list[tuple[int, str]], str, int, list[str]]:
+    """The id and tags comments under a question heading (before any label, outside code),
+    blanked out so every other line keeps its number; plus the id, its line and the tags."""
     kept, stamp, stamp_line, tags = [], "", 0, []
-    for number, text in lines:
-        id_match, tags_match = ID_RE.search(text), TAGS_RE.search(text)
-        if id_match and not stamp:
-            stamp, stamp_line = id_match.group(1), number
-        if tags_match:
-            tags.extend(split_tags(tags_match.group(1)))
-        text = TAGS_RE.sub("", ID_RE.sub("", text))
-        if (id_match or tags_match) and not text.strip():
-            continue
+    labels_seen = False
+    for (number, text), in_fence in zip(lines, inside):
+        labels_seen = labels_seen or (not in_fence and bool(WHY_RE.match(text) or ANSWER_RE.match(text)))
+        if not labels_seen and not in_fence:
+            if (id_match := ID_RE.search(text)) and not stamp:
+                stamp, stamp_line = id_match.group(1), number
+            if tags_match := TAGS_RE.search(text):
+                tags.extend(split_tags(tags_match.group(1)))
+            text = TAGS_RE.sub("", ID_RE.sub("", text))
         kept.append((number, text))
     return kept, stamp, stamp_line, tags
 
@@ -104,11 +105,16 @@ def trim(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return lines[start:end]
 
 
+COMMENT_RE = re.compile(r"<!--.*?(?:-->|$)", re.S)
+
+
 def to_block(lines: list[tuple[int, str]]) -> Block | None:
+    """The lines as one block of Markdown; None when nothing in them would show on a card."""
     lines = trim(lines)
-    if not lines:
+    text = "\n".join(text for _, text in lines)
+    if not COMMENT_RE.sub("", text).strip():
         return None
-    return Block("\n".join(text for _, text in lines), lines[0][0])
+    return Block(text, lines[0][0])
 
 
 def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnostics,
@@ -120,8 +126,8 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
     if not text:
         diags.error(path, heading.line, "question heading has no text")
         return None
-    lines, stamp, stamp_line, tags = strip_comments(raw.lines)
-    inside = fenced(lines) if fenced else [False] * len(lines)
+    inside = fenced(raw.lines) if fenced else [False] * len(raw.lines)
+    lines, stamp, stamp_line, tags = take_stamps(raw.lines, inside)
     parts, answer_label_line = _split_parts(lines, inside)
     detail, why, answer = parts["detail"], parts["why"], parts["answer"]
     if not answer_label_line:
@@ -135,13 +141,8 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
         diags.error(path, answer_label_line or heading.line,
                     f"question{' Q' + number if number else ''} has no answer")
         return None
-    detail_block = to_block(detail)
-    if detail_block:
-        text = text + "\n\n" + detail_block.text
-    why_block = to_block(why)
-    return Question(number=number, text=text, level=level, answer=answer_block,
-                    why=why_block.text if why_block else "",
-                    location=Location(path, heading.line), stamp=stamp,
+    return Question(number=number, text=text, level=level, answer=answer_block, why=to_block(why),
+                    detail=to_block(detail), location=Location(path, heading.line), stamp=stamp,
                     stamp_line=stamp_line, tags=tags)
 
 
@@ -176,37 +177,50 @@ def _split_first_paragraph(lines):
     return lines, []
 
 
-def check_numbering(groups: list[tuple[Section, list[Question]]], path: str,
+MAX_NUMBER_DIGITS = 6  # beyond this a "number" is noise, not a question number
+
+
+def _number(text: str) -> int | None:
+    digits = re.match(r"\d+", text)
+    return int(digits.group()) if digits and len(digits.group()) <= MAX_NUMBER_DIGITS else None
+
+
+def check_numbering(groups: list[tuple[Section, list[tuple[str, int]]]], path: str,
                     diags: Diagnostics) -> None:
-    """Warnings for duplicate numbers and numbers outside a section's (Q1--Q4) range."""
+    """Warnings for duplicate numbers and numbers outside a section's (Q1--Q4) range.
+
+    ``groups`` holds each level section with the (number, line) of every question heading in it,
+    whether or not the question itself could be read."""
     first_seen: dict[str, int] = {}
-    for _, questions in groups:
-        for q in questions:
-            if q.number and q.number in first_seen:
-                diags.warning(path, q.location.line,
-                              f"duplicate question number Q{q.number} (also at line {first_seen[q.number]});"
-                              " both are kept as separate notes")
-            elif q.number:
-                first_seen[q.number] = q.location.line
-    for section, questions in groups:
+    for _, numbered in groups:
+        for number, line in numbered:
+            if number and number in first_seen:
+                diags.warning(path, line, f"duplicate question number Q{number} (also at line"
+                              f" {first_seen[number]}); both are kept as separate notes")
+            elif number:
+                first_seen[number] = line
+    for section, numbered in groups:
         m = RANGE_RE.search(section.heading.text)
-        if m and questions:
-            _check_range(section.heading, int(m.group(1)), int(m.group(2)), questions, path, diags)
+        low, high = (_number(m.group(1)), _number(m.group(2))) if m else (None, None)
+        if low is not None and high is not None and numbered:
+            _check_range(section.heading, low, high, numbered, path, diags)
 
 
-def _check_range(heading: Heading, low: int, high: int, questions: list[Question], path: str,
+def _check_range(heading: Heading, low: int, high: int, numbered: list[tuple[str, int]], path: str,
                  diags: Diagnostics) -> None:
-    numbers = set()
-    for q in questions:
-        digits = re.match(r"\d+", q.number)
-        if not digits:
+    seen = set()
+    for number, line in numbered:
+        value = _number(number)
+        if value is None:
             continue
-        numbers.add(int(digits.group()))
-        if not low <= int(digits.group()) <= high:
-            diags.warning(path, q.location.line,
-                          f"Q{q.number} is outside this section's range Q{low}-Q{high}")
-    missing = [n for n in range(low, high + 1) if n not in numbers]
-    if missing and high - low < 1000:
+        seen.add(value)
+        if not low <= value <= high:
+            diags.warning(path, line, f"Q{number} is outside this section's range Q{low}-Q{high}")
+    if high - low > 1000:
+        diags.warning(path, heading.line, f"section range Q{low}-Q{high} is not a plausible question range")
+        return
+    missing = [n for n in range(low, high + 1) if n not in seen]
+    if missing:
         listed = ", ".join(f"Q{n}" for n in missing[:10]) + (", ..." if len(missing) > 10 else "")
         diags.warning(path, heading.line, f"section says Q{low}-Q{high} but has no {listed}")
 
@@ -273,9 +287,8 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
         kind = classify(section.heading.text)
         if kind == "level":
             level = level_of(section.heading.text)
-            own = _level_section(section, level, dialect, path, diags)
-            groups.append((section, own))
-            questions.extend(own)
+            questions.extend(_level_section(section, level, dialect, path, diags))
+            groups.append((section, [_heading_number(raw.heading) for raw in section.questions]))
         elif kind == "quick-fire":
             quick_fire.extend(dialect.quick_fire(section, path, diags))
         elif kind == "how-to":
@@ -284,6 +297,11 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
             _other_section(section, path, diags)
     check_numbering(groups, path, diags)
     return questions, quick_fire, how_to
+
+
+def _heading_number(heading: Heading) -> tuple[str, int]:
+    parts = split_question_heading(heading.text)
+    return (parts[0] if parts else ""), heading.line
 
 
 def _is_breadcrumb(text: str) -> bool:
@@ -332,22 +350,23 @@ def _other_section(section: Section, path: str, diags: Diagnostics) -> None:
                       " its text is not turned into cards")
 
 
-def _list_items(lines: list[tuple[int, str]]) -> list[str]:
-    items: list[str] = []
-    for _, text in meaningful(lines):
+def _list_items(lines: list[tuple[int, str]]) -> list[Block]:
+    items: list[Block] = []
+    for number, text in meaningful(lines):
         m = LIST_ITEM_RE.match(text)
         if m:
-            items.append(m.group(1).strip())
+            items.append(Block(m.group(1).strip(), number))
         elif items and text.startswith((" ", "\t")):
-            items[-1] += " " + text.strip()
+            items[-1].text += " " + text.strip()
         else:
-            items.append(text.strip())
+            items.append(Block(text.strip(), number))
     return items
 
 
-def summary_of(lines: list[tuple[int, str]]) -> str:
-    texts = [re.sub(r"^\s*>\s?", "", t).strip() for _, t in meaningful(lines)]
-    return " ".join(t for t in texts if t)
+def summary_of(lines: list[tuple[int, str]]) -> Block | None:
+    kept = [(n, re.sub(r"^\s*>\s?", "", t).strip()) for n, t in meaningful(lines)]
+    kept = [(n, t) for n, t in kept if t]
+    return Block(" ".join(t for _, t in kept), kept[0][0]) if kept else None
 
 
 def quick_fire_row(number: str, question: str, answer: str, line: int, path: str,

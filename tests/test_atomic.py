@@ -174,9 +174,6 @@ def test_disk_full_while_writing_keeps_the_previous_package_and_removes_the_temp
     assert env.system_temp_leftovers() == []
 
 
-@pytest.mark.xfail(strict=True, reason="an OSError while writing the package (disk full, file too large, read-only"
-                   " folder) reaches cli._guard and is printed as 'internal error ... please report it' (exit 3)"
-                   " instead of an error naming the file that could not be written")
 def test_disk_full_is_reported_as_a_write_error_not_an_internal_error(tmp_path):
     _, _, full = _build_on_a_full_disk(tmp_path)
     assert full.returncode == 1 and "internal error" not in full.stderr
@@ -279,18 +276,11 @@ sys.argv = ["ankideploy", *sys.argv[2:]]
 main()
 """
 
-STALE = ("ankideploy.package.remove_stale_temporaries only removes '.*.apkg.*.tmp' in the output folder;"
-         " a build killed while writing {what} (identity.write_atomically) leaves its temporary for good")
-
-
 @pytest.mark.parametrize("victim, pattern", [
     ("package", r"^\.interview-questions\.apkg\..*\.tmp$"),
-    pytest.param("state file", r"^\.ankideploy-state\.json\..*\.tmp$", marks=pytest.mark.xfail(
-        strict=True, reason=STALE.format(what="the state file (beside the content)"))),
-    pytest.param("report", r"^\.ankideploy-report\.json\..*\.tmp$", marks=pytest.mark.xfail(
-        strict=True, reason=STALE.format(what="ankideploy-report.json"))),
-    pytest.param("render cache", r"\.pickle\..*\.tmp$", marks=pytest.mark.xfail(
-        strict=True, reason=STALE.format(what="a render-cache entry"))),
+    pytest.param("state file", r"^\.ankideploy-state\.json\..*\.tmp$"),
+    pytest.param("report", r"^\.ankideploy-report\.json\..*\.tmp$"),
+    pytest.param("render cache", r"\.pickle\..*\.tmp$"),
 ])
 def test_kill_just_before_a_rename_leaves_no_temporary_after_the_next_build(tmp_path, victim, pattern):
     """Deterministic: the build kills itself (SIGKILL) just before it renames the temporary into place."""

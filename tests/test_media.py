@@ -155,10 +155,7 @@ def test_missing_image_is_an_error_with_its_line_and_the_lesson_is_left_out(cour
                                        "img/../../../outside/secret.png",
                                        "img/%2e%2e/%2e%2e/%2e%2e/outside/secret.png",
                                        "/etc/passwd", "//etc/passwd",
-                                       pytest.param("file:///etc/passwd", marks=pytest.mark.xfail(
-                                           strict=True, reason="a file: image URL is dropped by nh3 without any"
-                                           " diagnostic: render.RISKY_RE does not match 'file:', so _Scanner"
-                                           " never runs and the image silently vanishes"))])
+                                       pytest.param("file:///etc/passwd")])
 def test_paths_leaving_the_content_folder_are_refused(course, tmp_path, reference):
     secret = png_bytes((9, 9, 9), padding=64) + b"SECRET-BYTES"
     (tmp_path / "outside").mkdir()
@@ -242,9 +239,6 @@ def test_large_image_warns_with_its_line_and_is_still_bundled(course, tmp_path):
         assert sorted(len(zf.read(n)) for n in zf.namelist() if n.isdigit()) == sorted([len(small), len(big)])
 
 
-@pytest.mark.xfail(strict=True, reason="render._image locates an image by the first occurrence of its src"
-                   " in the block (_offset), so a second reference to the same missing file names the first"
-                   " line and the two errors collapse into one")
 def test_each_reference_to_a_missing_image_is_reported_at_its_line(course, tmp_path):
     (course / "episode-1" / "1.1-twice.md").write_text(
         lesson("Twice?", "![a](img/nope.png)", "", "Text.", "", "![b](img/nope.png)"), encoding="utf-8")
@@ -252,8 +246,6 @@ def test_each_reference_to_a_missing_image_is_reported_at_its_line(course, tmp_p
     assert [d[1] for d in diagnostics(result)] == [7, 11]
 
 
-@pytest.mark.xfail(strict=True, reason="render._image: '/etc/passwd' is searched as a substring and found"
-                   " inside the earlier '../../etc/passwd', so the absolute path is reported at the wrong line")
 def test_absolute_path_after_a_similar_relative_one_is_reported_at_its_own_line(course, tmp_path):
     (course / "episode-1" / "1.1-abs.md").write_text(
         lesson("Paths?", "![a](../../etc/passwd)", "", "![b](/etc/passwd)"), encoding="utf-8")

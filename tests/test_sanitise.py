@@ -147,13 +147,7 @@ def hostile_collection(tmp_path_factory):
     col.close()
 
 
-CSS_URL_KEPT = ("render.ALLOWED_STYLES lets colour properties through without looking at their value, so"
-                " 'color: url(http://...)' / 'background-color: url(//...)' stay in the field (and the"
-                " warning says 'removed')")
-KNOWN_BAD = {
-    '<span style="color: url(http://xss.example/track.png)">x</span>': CSS_URL_KEPT,
-    '<p style="background-color: url(//xss.example/t.png)">x</p>': CSS_URL_KEPT,
-}
+KNOWN_BAD: dict[str, str] = {}  # vectors known to get through (none)
 
 
 def _vector_params():
@@ -299,11 +293,7 @@ def removal_warnings(tmp_path: Path, text: str, name: str = "4.1-lines.md") -> l
     return sorted({(d.line, d.message) for d in result.diagnostics if d.message.startswith("removed")})
 
 
-WHY_LINE = pytest.mark.xfail(strict=True, reason="a why line is rendered with its question's heading line"
-                             " (notes.py passes question.location.line), so its removals name the heading")
-SUMMARY_LINE = pytest.mark.xfail(strict=True, reason="the deck description (lesson summary) is rendered"
-                                 " with line 1 (notes.description), so its removals name line 1")
-POSITIONS = [pytest.param("summary", marks=SUMMARY_LINE), "heading", pytest.param("why", marks=WHY_LINE),
+POSITIONS = ["summary", "heading", "why",
              "answer", "quick-fire question", "quick-fire answer"]
 LINE_VECTORS = ["<script>alert(1)</script>", "<img src=x.png onerror=alert(1)>", "<svg onload=alert(1)>",
                 '<iframe src="javascript:alert(1)"></iframe>', "[x](javascript:alert(1))",
@@ -332,32 +322,23 @@ def test_removal_in_the_first_answer_line_is_reported_there(tmp_path):
         [(7, "removed <script> element: not allowed in cards")]
 
 
-@pytest.mark.xfail(strict=True, reason="render._offset finds the first occurrence of '<script' in the block,"
-                   " so every removal of the same kind names that line, and the repeats collapse into one")
 def test_each_of_two_removals_of_the_same_kind_is_reported_at_its_own_line(tmp_path):
     warnings = removal_warnings(tmp_path, _answer_with("Intro.", "<script>a()</script>", "Middle.",
                                                        "<script>b()</script>"))
     assert [line for line, _ in warnings] == [9, 13]
 
 
-@pytest.mark.xfail(strict=True, reason="render._offset looks for the attribute name ('onerror') and finds it"
-                   " in the prose above the tag, so the warning names the prose line")
 def test_removal_is_reported_at_the_tag_not_at_earlier_prose_naming_it(tmp_path):
     warnings = removal_warnings(tmp_path, _answer_with("Never trust onerror handlers.",
                                                        '<b onerror="alert(1)">x</b>'))
     assert [line for line, _ in warnings] == [9]
 
 
-@pytest.mark.xfail(strict=True, reason="the URL needle is the entity-decoded value ('jav\\tascript:'), which"
-                   " is not in the source, so _offset falls back to the first line of the block")
 def test_entity_obfuscated_href_is_reported_at_its_line(tmp_path):
     warnings = removal_warnings(tmp_path, _answer_with("Intro.", '<a href="jav&#x09;ascript:alert(1)">x</a>'))
     assert [line for line, _ in warnings] == [9]
 
 
-@pytest.mark.xfail(strict=True, reason="RISKY_RE (render._safe) only scans sources containing '<',"
-                   " 'javascript:', 'data:' or 'vbscript:'; an entity-obfuscated Markdown link has none,"
-                   " so the removed href is never reported")
 @pytest.mark.parametrize("link", ["[x](jav&#x09;ascript:alert(1))", "[x](&#106;avascript:alert(1))",
                                   "[x](java&#115;cript:alert(1))"])
 def test_entity_obfuscated_markdown_link_removal_is_reported(tmp_path, link):
@@ -365,41 +346,30 @@ def test_entity_obfuscated_markdown_link_removal_is_reported(tmp_path, link):
     assert [line for line, _ in warnings] == [9]
 
 
-@pytest.mark.xfail(strict=True, reason="style properties outside ALLOWED_STYLES (width: expression(...)) are"
-                   " dropped by nh3's filter_style_properties, but _Scanner only reports url() in styles")
 @pytest.mark.parametrize("style", ["width: expression(alert('x'))", "xss:expr/*XSS*/ession(alert('x'))"])
 def test_style_expression_removal_is_reported(tmp_path, style):
     warnings = removal_warnings(tmp_path, _answer_with("Intro.", f'<div style="{style}">x</div>'))
     assert [line for line, _ in warnings] == [9]
 
 
-@pytest.mark.xfail(strict=True, reason="a position:fixed overlay style is dropped silently: _Scanner does not"
-                   " report style properties filtered out by ALLOWED_STYLES")
 def test_card_escaping_style_removal_is_reported(tmp_path):
     warnings = removal_warnings(tmp_path, _answer_with(
         "Intro.", '<div style="position: fixed; top: 0; left: 0; width: 100%; height: 100%">x</div>'))
     assert [line for line, _ in warnings] == [9]
 
 
-@pytest.mark.xfail(strict=True, reason="a line holding only a <!-- tags: --> comment is dropped before the"
-                   " answer Block is joined (structure.strip_comments), so lines after it are off by one")
 def test_line_numbers_stay_true_after_a_comment_only_line_in_the_answer(tmp_path):
     warnings = removal_warnings(tmp_path, _answer_with("Intro.", "<!-- tags: security -->",
                                                        "<script>alert(1)</script>"))
     assert [line for line, _ in warnings] == [11]
 
 
-@pytest.mark.xfail(strict=True, reason="question detail lines are joined to the heading with a blank line"
-                   " (assemble_question: text + '\\n\\n' + detail), so a detail line right under the heading"
-                   " is reported one line too far")
 def test_line_of_a_removal_in_question_detail_right_under_the_heading(tmp_path):
     text = "\n".join(["## Beginner (Q1--Q1)", "", "### Q1. Heading?",
                       "Detail <script>alert(1)</script>", "", "**Model answer:** yes", ""])
     assert [line for line, _ in removal_warnings(tmp_path, text)] == [4]
 
 
-@pytest.mark.xfail(strict=True, reason="render._safe: 'color: url(...)' passes filter_style_properties"
-                   " (the property is allowed, its value is not checked) although a warning says it was removed")
 def test_css_url_to_a_remote_host_is_really_removed(tmp_path):
     path = tmp_path / "4.2-css.md"
     path.write_text(_answer_with('<span style="color: url(http://xss.example/t.png)">x</span>'), encoding="utf-8")
@@ -457,8 +427,5 @@ def test_control_and_odd_characters_never_break_the_import(tmp_path):
     build_and_import(tmp_path, [ch for ch in ODD_CHARACTERS if ch != "\x1f"])
 
 
-@pytest.mark.xfail(strict=True, reason="U+001F is Anki's field separator: package._note_row joins the fields"
-                   " with it unescaped, so one lesson containing it makes a note with too many fields and Anki"
-                   " refuses the whole package ('note has N fields, expected 7')")
 def test_unit_separator_in_one_lesson_does_not_spoil_the_package(tmp_path):
     build_and_import(tmp_path, ["\x1f"])

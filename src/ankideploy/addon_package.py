@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
+
+from .atomic import open_temporary
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 FILE_MODE = 0o100644  # regular file, rw-r--r--
@@ -81,7 +82,7 @@ def package_addon(source: Path | None, out_dir: Path) -> Path:
 
 def _write_atomically(folder: Path, names: list[str], target: Path) -> None:
     # A temp file beside the target, then a rename: readers never see half a zip.
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, temp = open_temporary(target)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
             for name in names:

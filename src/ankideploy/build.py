@@ -17,7 +17,8 @@ from .cache import RenderCache
 from .diagnostics import Diagnostic, Diagnostics
 from .lesson import Lesson
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
-from .package import PackageNote, remove_stale_temporaries, write_package
+from .atomic import remove_stale_temporaries
+from .package import PackageNote, write_package
 from .render import Media, Renderer
 from .sources import SourceFile, discover, read_lesson
 
@@ -149,9 +150,17 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     result.note_count = sum(len(r.notes) for r in good)
     if options.write and good and not (options.strict and diags.items):
         _write(good, plan, options, result)
+        _clean_up_after_killed_builds(options, state_path)
         if state_path is not None:
             result.state_file = _save_state(plan.state, state_path, result)
     return result
+
+
+def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None) -> None:
+    folders = [options.out_dir] + ([state_path.parent] if state_path else [])
+    if options.cache_dir and options.cache_dir.is_dir():
+        folders += [entry for entry in options.cache_dir.iterdir() if entry.is_dir()]
+    remove_stale_temporaries(*folders)
 
 
 def _natural(text: str) -> tuple:
@@ -234,7 +243,6 @@ def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResu
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
     types = plan.notetypes
-    remove_stale_temporaries(options.out_dir)
     groups = [(r.lesson.lesson_id, [r]) for r in good] if options.per_lesson else [("", good)]
     for lesson_id, members in groups:
         guids = {n.guid for r in members for n in r.notes}
@@ -243,7 +251,10 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
         media = {name: path for r in members for name, path in r.media.items()}
         name = _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg"
         target = options.out_dir / name
-        write_package(target, notes, types, plan.notetype_mods, descriptions, media)
+        try:
+            write_package(target, notes, types, plan.notetype_mods, descriptions, media)
+        except OSError as exc:  # a full disk, a read-only folder: say which file could not be written
+            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
         result.packages.append(target)
         for row in result.rows:
             if not lesson_id or row.lesson_id == lesson_id:

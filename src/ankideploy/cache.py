@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .identity import write_atomically
+from .atomic import write_atomically
 
 
 def default_folder() -> Path:

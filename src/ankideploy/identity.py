@@ -23,11 +23,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .atomic import write_atomically
 
 STATE_FILE = "ankideploy-state.json"
 STATE_FORMAT = 1
@@ -133,34 +134,6 @@ class State:
 
 class StateError(Exception):
     pass
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def open_temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
-    """A temporary file beside ``target`` with the permissions a plain new file would get."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
-    os.fchmod(fd, 0o666 & ~_umask())
-    return fd, tmp
-
-
-def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
-    """Readers see the old file or the new one, never half of one; ``durable`` also survives power loss."""
-    fd, tmp = open_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            if durable:
-                out.flush()
-                os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"

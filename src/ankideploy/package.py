@@ -22,6 +22,7 @@ from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from . import identity
+from .atomic import open_temporary
 from .notes import NoteSpec
 from .notetypes import NoteType
 
@@ -117,9 +118,9 @@ def write_package(target: Path, notes: list[PackageNote], notetypes: dict[str, N
                   notetype_mods: dict[str, int], descriptions: dict[str, str], media: dict[str, Path]) -> None:
     """Write the package beside ``target`` and move it into place only when complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, db_tmp = identity.open_temporary(target, ".db.tmp")
+    fd, db_tmp = open_temporary(target, ".db.tmp")
     os.close(fd)
-    fd, tmp = identity.open_temporary(target)
+    fd, tmp = open_temporary(target)
     try:
         write_collection(Path(db_tmp), notes, notetypes, notetype_mods, descriptions)
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -153,10 +154,3 @@ def _add_file(zf: zipfile.ZipFile, name: str, path: Path) -> None:
 
 def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(_info(name), data)
-
-
-def remove_stale_temporaries(folder: Path) -> None:
-    """Temporaries of an interrupted build (killed before it could clean up)."""
-    if folder.is_dir():
-        for leftover in folder.glob(".*.apkg.*.tmp"):
-            leftover.unlink(missing_ok=True)

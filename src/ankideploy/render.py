@@ -55,7 +55,6 @@ DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscrip
                         "frameset", "frame", "applet", "svg", "math", "title", "xmp", "noembed"}
 IMG_RE = re.compile(r"<img\b[^>]*>")
 ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
-RISKY_RE = re.compile(r"<|javascript:|data:|vbscript:", re.I)
 # Markdown can only produce attributes (URLs) from link and image syntax, and tags from raw HTML:
 # text with neither comes out of python-markdown already safe, so the sanitiser can be skipped.
 NEEDS_SANITISER_RE = re.compile(r"<|\]\(|\]:|javascript:|data:|vbscript:", re.I)
@@ -144,14 +143,32 @@ class Renderer:
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
-        if self.validate_only and not NEEDS_SANITISER_RE.search(text):
+        text = self._guard_input(text, line)
+        if text is None or (self.validate_only and not NEEDS_SANITISER_RE.search(text)):
             return ""
         if NESTED_ITEM_RE.search(text):
             text = normalise_lists(text)
-        raw = self.markdown().convert(text)
+        try:
+            raw = self.markdown().convert(text)
+        except RecursionError:
+            self.diags.error(self.path, line, "this text is nested too deeply to render")
+            return ""
         if not NEEDS_SANITISER_RE.search(text):
             return raw
         return self._safe(raw, text, line)
+
+    def _guard_input(self, text: str, line: int) -> str | None:
+        """Refuse what python-markdown cannot render in reasonable time and space."""
+        if _nesting_depth(text) > MAX_NESTING:
+            self.diags.error(self.path, line, f"lists or quotes nested more than {MAX_NESTING} deep; not rendered")
+            return None
+        brackets = text.count("[")
+        if brackets > MAX_BRACKETS:
+            # Link parsing is quadratic in unmatched brackets: show them as text instead.
+            self.diags.warning(self.path, line, f"{brackets} '[' in one block: too many to look for links;"
+                               " shown as plain text")
+            text = text.replace("[", "\\[")
+        return text
 
     def inline(self, text: str, line: int) -> str:
         """A short Markdown text (a question, a table cell) without its paragraph wrapper."""
@@ -163,27 +180,24 @@ class Renderer:
         return html_text
 
     def _safe(self, raw: str, source: str, line: int) -> str:
-        if RISKY_RE.search(source):
-            cursor = 0  # removals come in document order: look for each after the previous one
-            for what, needle in removals(raw):
-                found = source.lower().find(needle.lower(), cursor) if needle else -1
-                cursor = found if found >= 0 else cursor
-                self.diags.warning(self.path, line + source.count("\n", 0, cursor),
-                                   f"removed {_printable(what)}: not allowed in cards")
+        locate = _Locator(source, line)
+        for what, needles in removals(raw):
+            self.diags.warning(self.path, locate(*needles), f"removed {_printable(what)}: not allowed in cards")
         clean = nh3.clean(raw, tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
                           attributes=ALLOWED_ATTRIBUTES, attribute_filter=_attribute_filter,
                           url_schemes=URL_SCHEMES, filter_style_properties=ALLOWED_STYLES,
                           link_rel="noopener noreferrer", strip_comments=True)
         if "<img" in clean:
-            clean = IMG_RE.sub(lambda m: self._image(m.group(0), source, line), clean)
+            locate_image = _Locator(source, line)
+            clean = IMG_RE.sub(lambda m: self._image(m.group(0), locate_image), clean)
         return clean
 
-    def _image(self, tag: str, source: str, line: int) -> str:
+    def _image(self, tag: str, locate: "_Locator") -> str:
         attrs = dict(ATTR_RE.findall(tag))
         src = html.unescape(attrs.get("src", ""))
         if not src or src.startswith("data:image/"):
             return tag
-        where = line + _offset(source, src)
+        where = locate(re.escape(src), re.escape(attrs.get("src", "")), r"!\[", r"<img\b")
         if urlsplit(src).scheme in ("http", "https"):
             self.diags.warning(self.path, where, f"remote image {src} will not show offline; kept as a link")
             label = html.escape(html.unescape(attrs.get("alt", "")) or src)
@@ -253,20 +267,65 @@ def normalise_lists(text: str) -> str:
     return "\n".join(out)
 
 
+MAX_NESTING = 40
+MAX_BRACKETS = 500
+UNSAFE_CSS_VALUE_RE = re.compile(r"url\s*\(|expression|\\|javascript:|@import|behavior", re.I)
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest list (by indentation) or quote (by '>') in the text, roughly."""
+    depth = 0
+    for line in text.split("\n"):
+        stripped = line.lstrip(" \t")
+        indent = len(line) - len(stripped)
+        if LIST_MARKER_RE.match(stripped):
+            depth = max(depth, indent // 2 + 1)
+        if stripped.startswith(">"):
+            depth = max(depth, len(stripped) - len(stripped.lstrip("> ")))
+    return depth
+
+
+def _declarations(style: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in style.split(";"):
+        name, sep, value = part.partition(":")
+        if sep:
+            pairs.append((name.strip().lower(), value.strip()))
+    return pairs
+
+
+def _unsafe_declarations(style: str) -> list[str]:
+    return [name for name, value in _declarations(style)
+            if name not in ALLOWED_STYLES or UNSAFE_CSS_VALUE_RE.search(value)]
+
+
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
         return value if tag == "img" and value.strip().lower().startswith("data:image/") else None
+    if attribute == "style":
+        kept = [f"{name}:{v}" for name, v in _declarations(value)
+                if name in ALLOWED_STYLES and not UNSAFE_CSS_VALUE_RE.search(v)]
+        return ";".join(kept) or None
     return value
+
+
+class _Locator:
+    """The source line of each reported thing: things are found in document order, so each
+    search starts after the previous find (two alike on different lines get their own lines)."""
+
+    def __init__(self, source: str, line: int):
+        self.source, self.line, self.cursor = source, line, 0
+
+    def __call__(self, *patterns: str) -> int:
+        for pattern in patterns:
+            if pattern and (m := re.compile(pattern, re.I).search(self.source, self.cursor)):
+                self.cursor = m.end()
+                return self.line + self.source.count("\n", 0, m.start())
+        return self.line + self.source.count("\n", 0, self.cursor)
 
 
 def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-
-
-def _offset(source: str, needle: str) -> int:
-    """Lines between the start of ``source`` and the first line holding ``needle``."""
-    index = source.lower().find(needle.lower()) if needle else -1
-    return source.count("\n", 0, index) if index >= 0 else 0
 
 
 class _Scanner(HTMLParser):
@@ -274,20 +333,23 @@ class _Scanner(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, str]] = []
+        self.found: list[tuple[str, tuple[str, ...]]] = []  # (what, where to look for it in the source)
 
     def handle_starttag(self, tag, attrs):
         if tag not in ALLOWED_TAGS:
-            self.found.append((f"<{tag}> element", f"<{tag}"))
+            self.found.append((f"<{tag}> element", (rf"<\s*{re.escape(tag)}\b",)))
             return
         allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
         for name, value in attrs:
+            at = (rf"\b{re.escape(name)}\s*=", rf"\b{re.escape(name)}\b")
             if name not in allowed:
-                self.found.append((f"'{name}' attribute on <{tag}>", name))
+                self.found.append((f"'{name}' attribute on <{tag}>", at))
             elif name in ("href", "src") and value and _bad_url(tag, value):
-                self.found.append((f"{value.split(':', 1)[0].strip()}: URL on <{tag}>", value[:20]))
-            elif name == "style" and value and "url(" in value.lower():
-                self.found.append((f"CSS url() on <{tag}>", "url("))
+                scheme = value.split(":", 1)[0].strip()
+                self.found.append((f"{scheme}: URL on <{tag}>", (re.escape(value[:20]), *at, r"\]\(")))
+            elif name == "style" and value and (bad := _unsafe_declarations(value)):
+                listed = ", ".join(f"'{b}'" for b in bad)
+                self.found.append((f"CSS {listed} on <{tag}>", (r"\bstyle\s*=",)))
 
     def handle_comment(self, data):
         pass
@@ -302,7 +364,7 @@ def _bad_url(tag: str, value: str) -> bool:
     return scheme not in URL_SCHEMES
 
 
-def removals(raw_html: str) -> list[tuple[str, str]]:
+def removals(raw_html: str) -> list[tuple[str, tuple[str, ...]]]:
     scanner = _Scanner()
     scanner.feed(raw_html)
     scanner.close()

@@ -26,7 +26,7 @@ def report_data(result) -> dict:
 
 
 def write_report(result, out_dir: Path) -> Path:
-    from .identity import write_atomically
+    from .atomic import write_atomically
     target = out_dir / REPORT_FILE
     write_atomically(target, (json.dumps(report_data(result), indent=1, ensure_ascii=False) + "\n").encode())
     return target

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostics
-from .identity import write_atomically
+from .atomic import write_atomically
 from .notes import question_key, row_key
 from .sources import discover, parse_lesson
 from .sources.files import read_text

@@ -469,8 +469,9 @@ def test_output_folder_that_is_a_file_is_a_usage_error(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "internal error" not in result.stderr and "dist" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["check", "build"])
-def test_internal_error_is_one_line_asking_for_a_report(tmp_path, monkeypatch, command):
+@pytest.fixture(params=["check", "build"])
+def failing_command(tmp_path, monkeypatch, request):
+    """A command line whose rendering raises an unexpected exception (a bug, not a content problem)."""
     monkeypatch.chdir(tmp_path)
     _write(tmp_path / "course", "5.1-good.md", GOOD)
 
@@ -478,8 +479,12 @@ def test_internal_error_is_one_line_asking_for_a_report(tmp_path, monkeypatch, c
         raise RuntimeError("simulated failure deep in rendering")
 
     monkeypatch.setattr("ankideploy.render.Renderer.block", explode)
-    extra = ["-o", "dist", "--no-state"] if command == "build" else []
-    result = run_cli(command, "course", *extra)
+    extra = ["-o", "dist", "--no-state"] if request.param == "build" else []
+    return [request.param, "course", *extra]
+
+
+def test_internal_error_is_one_line_asking_for_a_report(failing_command):
+    result = run_cli(*failing_command)
     assert result.exit_code not in (0, 1, 2)
     assert isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
@@ -488,18 +493,9 @@ def test_internal_error_is_one_line_asking_for_a_report(tmp_path, monkeypatch, c
     assert "Traceback" not in result.output + result.stderr
 
 
-@pytest.mark.parametrize("command", ["check", "build"])
-def test_debug_shows_the_trace_of_an_internal_error(tmp_path, monkeypatch, command):
-    monkeypatch.chdir(tmp_path)
-    _write(tmp_path / "course", "5.1-good.md", GOOD)
-
-    def explode(*args, **kwargs):
-        raise RuntimeError("simulated failure deep in rendering")
-
-    monkeypatch.setattr("ankideploy.render.Renderer.block", explode)
-    extra = ["-o", "dist", "--no-state"] if command == "build" else []
+def test_debug_shows_the_trace_of_an_internal_error(failing_command):
     with pytest.raises(RuntimeError, match="simulated failure"):
-        run_cli(command, "course", *extra, "--debug", catch_exceptions=False)
+        run_cli(*failing_command, "--debug", catch_exceptions=False)
 
 
 def test_internal_error_in_a_worker_process_is_one_line_too(tmp_path, monkeypatch):

@@ -47,6 +47,18 @@ def import_apkg(col, package: Path, **options):
     return col.import_anki_package(request).log
 
 
+def _content_fingerprint() -> dict[str, bytes]:
+    return {str(p.relative_to(CONTENT)): p.read_bytes() for p in sorted(CONTENT.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def content_is_never_modified():
+    """Tests edit copies; the shipped lessons and their state file stay as committed."""
+    before = _content_fingerprint()
+    yield
+    assert _content_fingerprint() == before, "a test modified content/"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def private_cache(tmp_path_factory):
     """Command-line runs in tests use a cache of their own, never the user's."""

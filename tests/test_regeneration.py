@@ -336,3 +336,13 @@ def test_clashing_ids_are_an_error_naming_both_places(tmp_path, content_copy):
     q1_line = text.split("\n").index("### Q1. What is a multi-stage Docker build and why should you use one?") + 1
     assert f":{q1_line}" in errors[0].message and "Q2" in errors[0].message and "Q1" in errors[0].message
     assert result.packages == []
+
+
+def test_shipped_state_file_matches_the_shipped_content(tmp_path, content_copy):
+    """content/ankideploy-state.json is current: rebuilding the shipped lessons changes no note."""
+    import shutil
+    from conftest import CONTENT
+    shutil.copy(CONTENT / "ankideploy-state.json", content_copy / "ankideploy-state.json")
+    result = build_decks([content_copy], tmp_path / "dist")
+    assert result.rows[0].counts["unchanged"] == 21 and result.retired == []
+    assert (content_copy / "ankideploy-state.json").read_bytes() == (CONTENT / "ankideploy-state.json").read_bytes()

@@ -185,7 +185,7 @@ def workdir():
 def source(path: Path):
     from ankideploy.sources import SourceFile
 
-    return SourceFile(path, path.name, path.name, path.parent.resolve(), True)
+    return SourceFile(path, path.name, path.name, path.parent.resolve())
 
 
 def line_count(text: str) -> int:
@@ -200,7 +200,7 @@ def check_parse(text: str, suffix: str = ".md") -> None:
     diags = Diagnostics()
     path = Path("/nonexistent-fuzz") / f"6.1-fuzz{suffix}"
     from ankideploy.sources import SourceFile
-    lesson = parse_lesson(text, SourceFile(path, path.name, path.name, path.parent, True), diags)
+    lesson = parse_lesson(text, SourceFile(path, path.name, path.name, path.parent), diags)
     assert lesson is None or isinstance(lesson, Lesson)
     if lesson is None:
         assert diags.error_count >= 1

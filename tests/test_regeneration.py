@@ -331,18 +331,29 @@ def test_clashing_ids_are_an_error_naming_both_places(tmp_path, content_copy):
     text = lesson.read_text(encoding="utf-8")
     lesson.write_text(text.replace(IDS["Q2"], IDS["Q1"]), encoding="utf-8")
     result = build_decks([content_copy], tmp_path / "out", use_state=False)
-    errors = [d for d in result.diagnostics.items if d.severity == "error"]
-    assert len(errors) == 1
-    q1_line = text.split("\n").index("### Q1. What is a multi-stage Docker build and why should you use one?") + 1
-    assert f":{q1_line}" in errors[0].message and "Q2" in errors[0].message and "Q1" in errors[0].message
+    errors = sorted((d.line, d.message) for d in result.diagnostics.items if d.severity == "error")
+    lines = text.split("\n")
+    q1 = lines.index("### Q1. What is a multi-stage Docker build and why should you use one?") + 1
+    q2 = lines.index("### Q2. Why do you need a reverse proxy like Nginx in front of Node.js?") + 1
+    assert [line for line, _ in errors] == [q1, q2]
+    assert f":{q2}" in errors[0][1] and f":{q1}" in errors[1][1]
     assert result.packages == []
 
 
-def test_shipped_state_file_matches_the_shipped_content(tmp_path, content_copy):
-    """content/ankideploy-state.json is current: rebuilding the shipped lessons changes no note."""
-    import shutil
-    from conftest import CONTENT
-    shutil.copy(CONTENT / "ankideploy-state.json", content_copy / "ankideploy-state.json")
-    result = build_decks([content_copy], tmp_path / "dist")
-    assert result.rows[0].counts["unchanged"] == 21 and result.retired == []
-    assert (content_copy / "ankideploy-state.json").read_bytes() == (CONTENT / "ankideploy-state.json").read_bytes()
+def test_a_copied_lesson_with_the_same_ids_builds_neither(tmp_path, content_copy):
+    """Whichever file sorts first, a copy must never take over the original's notes."""
+    lesson = content_copy / LESSON
+    copy = lesson.parent / "6.10-interview-questions.md"
+    copy.write_text(lesson.read_text(encoding="utf-8").replace("6.9 — Final", "6.10 — Final"), encoding="utf-8")
+    result = build_decks([content_copy], tmp_path / "out", use_state=False)
+    files = {d.path.rsplit("/", 1)[-1] for d in result.diagnostics.items if d.severity == "error"}
+    assert files == {"6.9-interview-questions.md", "6.10-interview-questions.md"}
+    assert result.planned == [] or not {n.spec.guid for n in result.planned} & {guid(k) for k in IDS}
+
+
+def test_building_one_lesson_of_a_course_names_it_as_the_course_does(tmp_path, content_copy):
+    full = build_decks([content_copy], tmp_path / "a", epoch=T1)
+    one = build_decks([content_copy / LESSON], tmp_path / "b", epoch=T2)
+    assert [n.spec.fields for n in one.planned] == [n.spec.fields for n in full.planned]
+    assert one.rows[0].counts["unchanged"] == 21  # the course's state file was found and used
+    assert not (content_copy / LESSON).parent.joinpath("ankideploy-state.json").exists()

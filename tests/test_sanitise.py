@@ -282,7 +282,7 @@ def process(file):
 def source_file(path: Path, root: Path | None = None):
     from ankideploy.sources import SourceFile
 
-    return SourceFile(path, path.name, path.name, (root or path.parent).resolve(), True)
+    return SourceFile(path, path.name, path.name, (root or path.parent).resolve())
 
 
 def removal_warnings(tmp_path: Path, text: str, name: str = "4.1-lines.md") -> list:

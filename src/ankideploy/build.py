@@ -21,6 +21,7 @@ from .atomic import remove_stale_temporaries
 from .package import PackageNote, write_package
 from .render import Media, Renderer
 from .sources import SourceFile, discover, read_lesson
+from .sources.files import course_root
 
 PARALLEL_THRESHOLD = 8  # below this, starting worker processes costs more than it saves
 
@@ -127,8 +128,7 @@ def state_location(paths: list[Path], options: BuildOptions) -> Path | None:
         return None
     if options.state_path:
         return options.state_path
-    first = paths[0] if paths else Path("content")
-    return (first if first.is_dir() else first.parent) / identity.STATE_FILE
+    return course_root(paths[0] if paths else Path("content")) / identity.STATE_FILE
 
 
 def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
@@ -168,18 +168,19 @@ def _natural(text: str) -> tuple:
 
 
 def _check_clashes(results: list[FileResult], diags: Diagnostics) -> None:
-    """Two different questions must never share a GUID: their histories would merge."""
+    """Two different questions must never share a GUID: their histories would merge. Both places
+    get an error, so neither lesson is built: which one is the copy is for the author to say."""
     seen: dict[str, NoteSpec] = {}
     for result in results:
         for note in result.notes:
-            other = seen.get(note.guid)
-            if other is None:
-                seen[note.guid] = note
+            other = seen.setdefault(note.guid, note)
+            if other is note:
                 continue
             why = "the same id" if note.stamped else "the same question text (stamp them to tell them apart)"
-            diags.error(str(note.location.path), note.location.line,
-                        f"{note.label} has {why} as {other.label} at {other.location}: id '{note.note_key}'"
-                        " would make them one note")
+            for here, there in ((note, other), (other, note)):
+                diags.error(str(here.location.path), here.location.line,
+                            f"{here.label} has {why} as {there.label} at {there.location}: id '{here.note_key}'"
+                            " would make them one note")
 
 
 @dataclass

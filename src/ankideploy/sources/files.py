@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Diagnostics
+from ..identity import STATE_FILE
 
 LESSON_SUFFIXES = (".md", ".markdown", ".txt")
 # Folders that never hold lessons: build output, VCS data, our own state.
@@ -17,9 +18,8 @@ SKIPPED_DIRS = {".git", ".github", "dist", "node_modules", "__pycache__", ".venv
 class SourceFile:
     path: Path  # where to read it
     shown: str  # how diagnostics name it (as the user would type it)
-    source: str  # how cards name it: relative to the folder that was built
-    root: Path  # the folder media must stay inside
-    explicit: bool  # named on the command line, not found by a folder walk
+    source: str  # how cards name it: relative to the course root, whatever path was given
+    root: Path  # the course root (resolved): media must stay inside it
 
 
 def shown_path(path: Path) -> str:
@@ -29,19 +29,29 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
+def course_root(given: Path) -> Path:
+    """The folder a course is built from: the nearest one (at or above what was given) that holds
+    the state file, else the folder given (or the file's folder). Building one lesson of a course
+    then names it, and keeps its state, exactly as building the whole course does."""
+    start = Path(os.path.abspath(given if given.is_dir() else given.parent))
+    for folder in (start, *start.parents):
+        if (folder / STATE_FILE).is_file():
+            return folder
+    return start
+
+
 def discover(paths: list[Path], diags: Diagnostics) -> list[SourceFile]:
     """Every lesson file under the given files and folders, in a stable order."""
     found: list[SourceFile] = []
     seen: set[Path] = set()
     for given in paths:
-        if given.is_dir():
-            root = given.resolve()
-            for file in _walk(given):
-                _add(found, seen, file, root, file.relative_to(given).as_posix(), False)
-        elif given.exists() and not given.is_dir():  # read_text reports what is not a regular file
-            _add(found, seen, given, given.resolve().parent, given.name, True)
-        else:
+        if not given.exists():
             diags.error(shown_path(given), 1, "no such file or folder")
+            continue
+        root = course_root(given)
+        # A non-regular file named on the command line is kept: read_text reports it.
+        for file in (_walk(given) if given.is_dir() else [given]):
+            _add(found, seen, file, root)
     return found
 
 
@@ -55,11 +65,12 @@ def _walk(folder: Path) -> list[Path]:
     return files
 
 
-def _add(found, seen, file: Path, root: Path, source: str, explicit: bool) -> None:
+def _add(found, seen, file: Path, root: Path) -> None:
     key = file.resolve()
     if key not in seen:
         seen.add(key)
-        found.append(SourceFile(file, shown_path(file), source, root, explicit))
+        source = Path(os.path.abspath(file)).relative_to(root).as_posix()
+        found.append(SourceFile(file, shown_path(file), source, root.resolve()))
 
 
 MAX_LESSON_BYTES = 10 * 1024 * 1024  # far beyond any lesson; guards against devices and accidents

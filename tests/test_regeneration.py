@@ -357,3 +357,46 @@ def test_building_one_lesson_of_a_course_names_it_as_the_course_does(tmp_path, c
     assert [n.spec.fields for n in one.planned] == [n.spec.fields for n in full.planned]
     assert one.rows[0].counts["unchanged"] == 21  # the course's state file was found and used
     assert not (content_copy / LESSON).parent.joinpath("ankideploy-state.json").exists()
+
+
+def test_shipped_state_file_matches_the_shipped_content(tmp_path, content_copy):
+    """content/ankideploy-state.json is current: rebuilding the shipped lessons changes no note."""
+    import shutil
+    from conftest import CONTENT
+    shutil.copy(CONTENT / "ankideploy-state.json", content_copy / "ankideploy-state.json")
+    result = build_decks([content_copy], tmp_path / "dist")
+    assert result.rows[0].counts["unchanged"] == 21 and result.retired == []
+    assert (content_copy / "ankideploy-state.json").read_bytes() == (CONTENT / "ankideploy-state.json").read_bytes()
+
+
+def test_deleted_lesson_file_is_retired_when_the_whole_course_is_built(tmp_path, content_copy):
+    build_decks([content_copy], tmp_path / "v1", epoch=T1)
+    extra = content_copy / "episode-7-extra" / "7.1-extra.md"
+    extra.parent.mkdir()
+    extra.write_text("## Beginner\n\n### Q1. Extra?\n\n**Model answer:** Yes.\n", encoding="utf-8")
+    build_decks([content_copy], tmp_path / "v2", epoch=T2)
+    extra.unlink()
+    one = build_decks([content_copy / LESSON], tmp_path / "v3", epoch=T2 + 1)
+    assert one.retired == []  # a build of one lesson says nothing about the others
+    whole = build_decks([content_copy], tmp_path / "v4", epoch=T2 + 2)
+    assert [(r["lesson"], r["file"]) for r in whole.retired] == [("7.1", "episode-7-extra/7.1-extra.md")]
+
+
+def test_a_lesson_that_fails_retires_nothing(tmp_path, content_copy):
+    build_decks([content_copy], tmp_path / "v1", epoch=T1)
+    lesson = content_copy / LESSON
+    text = lesson.read_text(encoding="utf-8")
+    empty_cell = text.replace("| Image size -- 80%+ reduction by excluding build tools and devDependencies", "| ")
+    assert empty_cell != text
+    lesson.write_text(empty_cell, encoding="utf-8")
+    result = build_decks([content_copy], tmp_path / "v2", epoch=T2)
+    assert result.diagnostics.error_count and result.retired == []
+    state = json.loads((content_copy / "ankideploy-state.json").read_text())
+    assert len(state["notes"]) == 21
+
+
+def test_refresh_marks_every_note_changed(tmp_path, content_copy):
+    build_decks([content_copy], tmp_path / "v1", epoch=T1)
+    again = build_decks([content_copy], tmp_path / "v2", epoch=T2, refresh=True)
+    assert again.rows[0].counts["changed"] == 21
+    assert {n.mod for n in again.planned} == {T2}

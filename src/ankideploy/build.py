@@ -39,6 +39,7 @@ class BuildOptions:
     jobs: int = 0  # 0: one per core
     write: bool = True
     cache_dir: Path | None = None  # None: no cache
+    refresh: bool = False  # every note counts as changed
 
 
 @dataclass
@@ -145,7 +146,9 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
     state_path = state_location(paths, options)
-    plan = _plan(good, identity.State.load(state_path), options, result)
+    whole_course = any(p.is_dir() and Path(os.path.abspath(p)) == course_root(p) for p in paths)
+    existing = {f.source for f in files} if whole_course else None
+    plan = _plan(good, identity.State.load(state_path), options, result, existing)
     result.planned = plan.notes
     result.note_count = sum(len(r.notes) for r in good)
     if options.write and good and not (options.strict and diags.items):
@@ -191,8 +194,9 @@ class _Plan:
     state: identity.State
 
 
-def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult) -> _Plan:
-    planner = identity.Planner(old, identity.build_time())
+def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult,
+          existing_files: set[str] | None) -> _Plan:
+    planner = identity.Planner(old, identity.build_time(), options.refresh)
     notetype_mods, types = {}, notetypes.load(options.say_aloud)
     for kind, notetype in types.items():
         mod, old_fields = planner.notetype(notetype.id, notetype.name, notetype.signature(), list(notetype.fields))
@@ -209,7 +213,7 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
         for note in file_result.notes:
             fingerprint = identity.note_fingerprint(note.kind, note.fields, note.source_file, note.tags)
             status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,
-                                                 note.deck, note.label)
+                                                 note.deck, note.label, file_result.file.source)
             counts[status] += 1
             counts[note.fields[3].lower() if note.kind == "interview" else "quick-fire"] += 1
             if previous and previous.deck and previous.deck != note.deck:
@@ -219,7 +223,7 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
             planned.append(PackageNote(note, mod, len(planned) + 1))
         result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
     _notice_unstamped(good, result)
-    _retire(good, planner, result)
+    _retire(good, planner, result, existing_files)
     return _Plan(planned, types, notetype_mods, planner.state)
 
 
@@ -234,12 +238,15 @@ def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
             " so editing that text makes a new note; run 'ankideploy stamp' and commit the result")
 
 
-def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult) -> None:
+def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult,
+            existing_files: set[str] | None) -> None:
     rows = {row.lesson_id: row for row in result.rows}
-    gone = planner.retire({r.lesson.lesson_id for r in good}, {n.guid for r in good for n in r.notes})
+    gone = planner.retire({r.file.source for r in good}, {n.guid for r in good for n in r.notes}, existing_files)
     for guid, entry in gone:
-        result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck})
-        rows[entry.lesson].counts["retired"] += 1
+        result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck,
+                               "file": entry.file})
+        if entry.lesson in rows:
+            rows[entry.lesson].counts["retired"] += 1
 
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:

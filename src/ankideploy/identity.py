@@ -98,6 +98,7 @@ class Entry:
     lesson: str = ""
     deck: str = ""
     label: str = ""
+    file: str = ""  # the lesson file, relative to the course root
     fields: list[str] = field(default_factory=list)
 
 
@@ -157,8 +158,9 @@ def note_fingerprint(kind: str, fields: list[str], source_file: str, tags: list[
 class Planner:
     """Decides, against the previous state, each note's and note type's status and time."""
 
-    def __init__(self, old: State, now: int):
-        self.old, self.now = old, now
+    def __init__(self, old: State, now: int, refresh: bool = False):
+        # refresh: every note counts as changed (after a revert of the state file, say)
+        self.old, self.now, self.refresh = old, now, refresh
         self.state = State(notes=dict(old.notes), notetypes=dict(old.notetypes))
 
     def notetype(self, type_id: int, name: str, signature: str, fields: list[str]) -> tuple[int, list[str] | None]:
@@ -170,16 +172,25 @@ class Planner:
             return mod, previous.fields
         return mod, None
 
-    def note(self, guid: str, fingerprint: str, lesson: str, deck: str, label: str) -> tuple[str, int, Entry | None]:
+    def note(self, guid: str, fingerprint: str, lesson: str, deck: str, label: str,
+             file: str) -> tuple[str, int, Entry | None]:
         previous = self.old.notes.get(guid)
         status, mod = next_mod(previous, fingerprint, self.now)
-        self.state.notes[guid] = Entry(fingerprint, mod, lesson, deck, label)
+        if self.refresh and status == UNCHANGED:
+            status, mod = CHANGED, max(self.now, previous.mod + 1)
+        self.state.notes[guid] = Entry(fingerprint, mod, lesson, deck, label, file)
         return status, mod, previous
 
-    def retire(self, built_lessons: set[str], current: set[str]) -> list[tuple[str, Entry]]:
-        """Notes of the lessons just built that are gone from the content; forgotten from now on."""
-        gone = [(guid, entry) for guid, entry in sorted(self.old.notes.items())
-                if entry.lesson in built_lessons and guid not in current]
-        for guid, _ in gone:
+    def retire(self, built_files: set[str], current: set[str], existing_files: set[str] | None) -> list[tuple[str, Entry]]:
+        """Notes gone from the content, forgotten from now on: those of a file just built that no
+        longer has them, and (when the whole course was built, ``existing_files`` given) those of
+        a file that is no more. A file that failed to build retires nothing."""
+        def gone(guid: str, entry: Entry) -> bool:
+            if guid in current or not entry.file:
+                return False
+            return entry.file in built_files or (existing_files is not None and entry.file not in existing_files)
+
+        retired = [(guid, entry) for guid, entry in sorted(self.old.notes.items()) if gone(guid, entry)]
+        for guid, _ in retired:
             del self.state.notes[guid]
-        return gone
+        return retired

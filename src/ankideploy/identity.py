@@ -53,6 +53,15 @@ def derived_id(identity_key: str, kind: str, question_text: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def unique_id(wanted: str, taken: set[str]) -> str:
+    """``wanted`` if free, else a stable variant of it that is."""
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = hashlib.sha256(f"{wanted}\x1f{n}".encode()).hexdigest()[:16]
+    return candidate
+
+
 def guid_for(note_id_text: str) -> str:
     return GUID_PREFIX + note_id_text
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from .diagnostics import Diagnostics
 from .atomic import write_atomically
 from .notes import question_key, row_key
-from .sources import discover, parse_lesson
+from .identity import unique_id
+from .sources import discover, is_plain_text, parse_lesson
 from .sources.files import read_text
 
 ROW_END_RE = re.compile(r"\s*\|\s*$")
@@ -41,38 +42,42 @@ def _stamp_file(file, diags: Diagnostics) -> int:
     diags.extend(Diagnostics([d for d in own.items if d.severity == "error"]))
     if lesson is None or own.error_count:
         return 0
-    if file.path.suffix.lower() == ".txt" and not re.search(r"^#{2,3}\s", text, re.M):
+    if is_plain_text(file.path, text):
         diags.warning(file.shown, 1, "plain-text lessons cannot carry ids; convert the file to Markdown to stamp it")
         return 0
+    under_headings, in_rows = _new_ids(lesson)
+    if under_headings or in_rows:
+        _rewrite(file, text, under_headings, in_rows)
+    return len(under_headings) + len(in_rows)
+
+
+def _new_ids(lesson) -> tuple[dict[int, str], dict[int, str]]:
+    """Ids to write, by line: under question headings, and into quick-fire rows. A question whose
+    text repeats another's gets an id of its own: it has never been built, so no learner has it."""
+    taken = {question_key(lesson, q) for q in lesson.questions if q.stamp}
+    taken |= {row_key(lesson, r) for r in lesson.quick_fire if r.stamp}
+    under_headings, in_rows = {}, {}
+    for items, key_of, target in ((lesson.questions, question_key, under_headings),
+                                  (lesson.quick_fire, row_key, in_rows)):
+        for item in items:
+            if not item.stamp:
+                key = unique_id(key_of(lesson, item), taken)
+                taken.add(key)
+                target[item.location.line] = key
+    return under_headings, in_rows
+
+
+def _rewrite(file, text: str, under_headings: dict[int, str], in_rows: dict[int, str]) -> None:
+    """The file with the ids added, its BOM and line endings kept, replaced atomically."""
     raw = file.path.read_bytes()
-    bom = raw.startswith(b"\xef\xbb\xbf")
     newline = "\r\n" if b"\r\n" in raw else "\n"
-    lines = text.split("\n")
-    inserts: dict[int, str] = {}  # line number -> new text of that line, or a line to insert after it
-    seen: set[str] = set()
-    for question in lesson.questions:
-        key = question_key(lesson, question)
-        if question.stamp:
-            seen.add(key)
-        elif key not in seen:
-            seen.add(key)
-            inserts[question.location.line] = f"<!-- id: {key} -->"
-    appended = {}
-    for row in lesson.quick_fire:
-        key = row_key(lesson, row)
-        if not row.stamp and key not in seen:
-            seen.add(key)
-            appended[row.location.line] = key
-    if not inserts and not appended:
-        return 0
     out = []
-    for number, line in enumerate(lines, start=1):
-        if number in appended:
-            line = ROW_END_RE.sub(lambda m: f" <!-- id: {appended[number]} --> |", line, count=1) \
-                if ROW_END_RE.search(line) else f"{line} <!-- id: {appended[number]} -->"
+    for number, line in enumerate(text.split("\n"), start=1):
+        if number in in_rows:
+            comment = f"<!-- id: {in_rows[number]} -->"
+            line = ROW_END_RE.sub(f" {comment} |", line, count=1) if ROW_END_RE.search(line) else f"{line} {comment}"
         out.append(line)
-        if number in inserts:
-            out.append(inserts[number])
-    data = newline.join(out).encode("utf-8")
-    write_atomically(file.path, (b"\xef\xbb\xbf" if bom else b"") + data)
-    return len(inserts) + len(appended)
+        if number in under_headings:
+            out.append(f"<!-- id: {under_headings[number]} -->")
+    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    write_atomically(file.path, bom + newline.join(out).encode("utf-8"))

@@ -10,9 +10,14 @@ from .files import SourceFile, discover, read_text
 from .metadata import BREADCRUMB_RE, derive, parse_front_matter
 from .structure import classify, collect, meaningful, summary_of
 
-__all__ = ["SourceFile", "discover", "read_lesson", "parse_lesson"]
+__all__ = ["SourceFile", "discover", "is_plain_text", "read_lesson", "parse_lesson"]
 
 ATX_QUESTION_RE = re.compile(r"^\s{0,3}#{2,3}\s", re.M)
+
+
+def is_plain_text(path, text: str) -> bool:
+    """A .txt file without Markdown headings is the plain-text rendering of a lesson."""
+    return path.suffix.lower() == ".txt" and not ATX_QUESTION_RE.search(text)
 
 
 def read_lesson(file: SourceFile, diags: Diagnostics) -> Lesson | None:
@@ -28,7 +33,7 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics) -> Lesson | No
     raw_lines = text.split("\n")
     front, skip = parse_front_matter(raw_lines, path, diags)
     lines = [(i + 1, line) for i, line in enumerate(raw_lines)][skip:]
-    plain = file.path.suffix.lower() == ".txt" and not ATX_QUESTION_RE.search(text)
+    plain = is_plain_text(file.path, text)
     reader, dialect = (text_reader, text_reader.TextDialect()) if plain else \
         (markdown_reader, markdown_reader.MarkdownDialect())
     parsed = reader.split_structure(lines)

@@ -91,7 +91,9 @@ class MarkdownDialect(Dialect):
                 diags.error(path, number, f"quick-fire row has {len(cells)} cells; the header has {header['count']}")
                 continue
             label = cells[header["number"]] if header["number"] is not None else str(len(rows) + 1)
-            row = quick_fire_row(label, cells[header["question"]], cells[header["answer"]], number, path, diags)
+            others = tuple(c for i, c in enumerate(cells) if i not in (header["question"], header["answer"]))
+            row = quick_fire_row(label, cells[header["question"]], cells[header["answer"]], number, path, diags,
+                                 others)
             if row:
                 rows.append(row)
         stray = [(n, t) for n, t in meaningful(lines) if n not in table_lines]

@@ -43,7 +43,8 @@ def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple
     if not re.search(r"^\w[\w\s-]*:", block, re.M):
         return {}, 0  # a rule, not front matter
     try:
-        data = yaml.safe_load(block) or {}
+        # Every value as written: "lesson: 6.10" must not become the number 6.1.
+        data = yaml.load(block, Loader=yaml.BaseLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         diags.error(path, 2 + (mark.line if mark else 0), f"front matter is not valid YAML: {exc.problem if hasattr(exc, 'problem') else exc}")

@@ -19,7 +19,8 @@ RANGE_RE = re.compile(rf"\(\s*Q?\s*(\d+)\s*[{DASHES}]+\s*Q?\s*(\d+)\s*\)", re.I)
 QUESTION_RE = re.compile(r"^(?:Q(?:uestion)?\s*(\d+[a-z]?)\s*[.:)\]]?|(\d+[a-z]?)\s*[.:)])(?:\s+|$)(.*)$", re.I)
 QUICK_FIRE_RE = re.compile(r"^(?:quick|rapid)[\s\-\u2010\u2011]*fire\b", re.I)
 HOW_TO_RE = re.compile(r"^how\s+to\s+use\b", re.I)
-ID_RE = re.compile(r"<!--\s*id\s*:\s*([A-Za-z0-9][A-Za-z0-9_.\-]{2,63})\s*-->")
+ID_RE = re.compile(r"<!--\s*(?i:id)\s*:\s*([A-Za-z0-9][A-Za-z0-9_.\-]{2,63})\s*-->")
+LOOSE_ID_RE = re.compile(r"<!--\s*id\b", re.I)  # what an author meant as an id comment
 TAGS_RE = re.compile(r"<!--\s*tags\s*:\s*(.*?)\s*-->", re.I)
 COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
 _LABEL = r"^\s*(?:[*_]{{1,2}})?\s*{words}\s*(?::\s*(?:[*_]{{1,2}})?|(?:[*_]{{1,2}})\s*:)\s*(.*)$"
@@ -74,13 +75,17 @@ def split_question_heading(text: str) -> tuple[str, str] | None:
     return (m.group(1) or m.group(2)), m.group(3).strip()
 
 
-def take_stamps(lines: list[tuple[int, str]], inside: list[bool]) -> tuple[list[tuple[int, str]], str, int, list[str]]:
+def take_stamps(lines: list[tuple[int, str]], inside: list[bool], path: str,
+                diags: Diagnostics) -> tuple[list[tuple[int, str]], str, int, list[str]]:
     """The id and tags comments under a question heading (before any label, outside code),
-    blanked out so every other line keeps its number; plus the id, its line and the tags."""
+    blanked out so every other line keeps its number; plus the id, its line and the tags.
+    An id comment that cannot be used is reported, never silently ignored."""
     kept, stamp, stamp_line, tags = [], "", 0, []
     labels_seen = False
     for (number, text), in_fence in zip(lines, inside):
         labels_seen = labels_seen or (not in_fence and bool(WHY_RE.match(text) or ANSWER_RE.match(text)))
+        if not in_fence:
+            _check_id_comment(text, number, labels_seen, path, diags)
         if not labels_seen and not in_fence:
             if (id_match := ID_RE.search(text)) and not stamp:
                 stamp, stamp_line = id_match.group(1), number
@@ -89,6 +94,16 @@ def take_stamps(lines: list[tuple[int, str]], inside: list[bool]) -> tuple[list[
             text = TAGS_RE.sub("", ID_RE.sub("", text))
         kept.append((number, text))
     return kept, stamp, stamp_line, tags
+
+
+def _check_id_comment(text: str, line: int, in_answer: bool, path: str, diags: Diagnostics) -> None:
+    if not LOOSE_ID_RE.search(text):
+        return
+    if not ID_RE.search(text):
+        diags.warning(path, line, "id comment not understood: write it as <!-- id: 3f9a1c0b7d2e4f60 -->"
+                      " (3 to 64 letters, digits, '-', '_' or '.')")
+    elif in_answer:
+        diags.warning(path, line, "id comment inside the answer is ignored; put it right under the question heading")
 
 
 def split_tags(text: str) -> list[str]:
@@ -123,11 +138,18 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
     heading = raw.heading
     parts = split_question_heading(heading.text)
     number, text = parts if parts else ("", heading.text.strip())
+    _check_id_comment(text, heading.line, False, path, diags)
+    on_heading = ID_RE.search(text)  # an id (or tags) on the heading line itself counts too
+    heading_tags = split_tags(m.group(1)) if (m := TAGS_RE.search(text)) else []
+    text = TAGS_RE.sub("", ID_RE.sub("", text)).strip()
     if not text:
         diags.error(path, heading.line, "question heading has no text")
         return None
     inside = fenced(raw.lines) if fenced else [False] * len(raw.lines)
-    lines, stamp, stamp_line, tags = take_stamps(raw.lines, inside)
+    lines, stamp, stamp_line, tags = take_stamps(raw.lines, inside, path, diags)
+    if on_heading and not stamp:
+        stamp, stamp_line = on_heading.group(1), heading.line
+    tags = heading_tags + tags
     parts, answer_label_line = _split_parts(lines, inside)
     detail, why, answer = parts["detail"], parts["why"], parts["answer"]
     if not answer_label_line:
@@ -371,13 +393,13 @@ def summary_of(lines: list[tuple[int, str]]) -> Block | None:
 
 
 def quick_fire_row(number: str, question: str, answer: str, line: int, path: str,
-                   diags: Diagnostics):
-    """A QuickFire from one table row's cells, or None (with an error) if a cell is empty."""
+                   diags: Diagnostics, other_cells: tuple[str, ...] = ()):
+    """A QuickFire from one table row's cells, or None (with an error) if a cell is empty.
+    The row's id and tags comments may stand in any of its cells."""
     from ..lesson import QuickFire
 
-    stamp = ""
-    tags: list[str] = []
-    for cell_text in (question, answer):
+    stamp, tags = "", []
+    for cell_text in (question, answer, *other_cells):
         if m := ID_RE.search(cell_text):
             stamp = stamp or m.group(1)
         if m := TAGS_RE.search(cell_text):

@@ -20,6 +20,7 @@ The rule, in full:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -43,7 +44,7 @@ def normalise(text: str) -> str:
     """The question as identity sees it: no markup, case, or spacing differences."""
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"<!--.*?-->", "", text)
-    text = re.sub(r"\\(.)", r"\1", text)
+    text = html.unescape(re.sub(r"\\(.)", r"\1", text))
     text = re.sub(r"[*_`]", "", text)
     return " ".join(text.split()).casefold()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Diagnostics
-from .structure import (STRICT_QUESTION_RE, Dialect, Heading, Parsed, RawQuestion, Section, meaningful,
+from .structure import (STRICT_QUESTION_RE, Dialect, classify, Heading, Parsed, RawQuestion, Section, meaningful,
                         quick_fire_row)
 
 HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -13,22 +13,34 @@ FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 
 
-def fence_flags(lines: list[tuple[int, str]]) -> list[bool]:
-    """True for every line inside a fenced code block, the fence lines included."""
-    flags, fence = [], ""
-    for _, text in lines:
+COMMENT_OPEN_RE = re.compile(r"^\s{0,3}<!--")
+
+
+def scan_blocks(lines: list[tuple[int, str]]) -> tuple[list[bool], tuple[int, str] | None]:
+    """For each line, whether it is inside a fenced code block or a multi-line HTML comment (its
+    opening and closing lines included); and the line and kind of a block never closed."""
+    flags, fence, comment, opened = [], "", False, None
+    for number, text in lines:
         m = FENCE_RE.match(text)
         if fence:
-            flags.append(True)
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
                     and not text.strip()[len(m.group(1)):].strip():
                 fence = ""
+        elif comment:
+            comment = "-->" not in text
         elif m:
-            flags.append(True)
-            fence = m.group(1)
+            fence, opened = m.group(1), (number, "code fence")
+        elif COMMENT_OPEN_RE.match(text) and "-->" not in text:
+            comment, opened = True, (number, "HTML comment")
         else:
             flags.append(False)
-    return flags
+            continue
+        flags.append(True)
+    return flags, (opened if fence or comment else None)
+
+
+def fence_flags(lines: list[tuple[int, str]]) -> list[bool]:
+    return scan_blocks(lines)[0]
 
 
 def _heading_text(m: re.Match) -> str:
@@ -39,7 +51,8 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     parsed = Parsed()
     target = parsed.preamble
     section: Section | None = None
-    for (number, text), in_fence in zip(lines, fence_flags(lines)):
+    flags, parsed.unclosed = scan_blocks(lines)
+    for (number, text), in_fence in zip(lines, flags):
         m = None if in_fence else HEADING_RE.match(text)
         depth = len(m.group(1)) if m else 0
         if depth == 1 and parsed.h1 is None and section is None:
@@ -49,6 +62,8 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
             section = Section(Heading(2, _heading_text(m), number))
             parsed.sections.append(section)
             target = section.lines
+        elif depth == 3 and section is not None and classify(section.heading.text) == "quick-fire":
+            target.append((number, text))  # a sub-heading among quick-fire tables, not a question
         elif depth == 3 and section is not None:
             raw = RawQuestion(Heading(3, _heading_text(m), number))
             section.questions.append(raw)
@@ -96,7 +111,7 @@ class MarkdownDialect(Dialect):
                                  others)
             if row:
                 rows.append(row)
-        stray = [(n, t) for n, t in meaningful(lines) if n not in table_lines]
+        stray = [(n, t) for n, t in meaningful(lines) if n not in table_lines and not HEADING_RE.match(t)]
         if not table_lines:
             diags.warning(path, section.heading.line, "quick-fire section has no table")
         elif stray:

@@ -83,7 +83,7 @@ def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
     if not meta.episode and re.match(r"\d+\.", meta.lesson_id):
         meta.episode = meta.lesson_id.split(".")[0]
     if not meta.title:
-        meta.title = _title_from_slug(PurePosixPath(source).stem)
+        meta.title = _title_from_slug(LESSON_ID_RE.sub("", PurePosixPath(source).stem))
     return meta
 
 

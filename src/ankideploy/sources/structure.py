@@ -153,11 +153,12 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
     parts, answer_label_line = _split_parts(lines, inside)
     detail, why, answer = parts["detail"], parts["why"], parts["answer"]
     if not answer_label_line:
-        # No "Model answer:" label: the text after the why paragraph (or the heading) is the answer.
-        if why:
-            why, answer = _split_first_paragraph(why)
-        else:
+        # No "Model answer:" label: the text under the heading is the answer; when the why comes
+        # first, the answer is what follows the why paragraph.
+        if trim(detail):
             detail, answer = [], detail
+        elif why:
+            why, answer = _split_first_paragraph(why)
     answer_block = to_block(answer)
     if answer_block is None:
         diags.error(path, answer_label_line or heading.line,
@@ -257,6 +258,7 @@ class Parsed:
     intro: list[tuple[int, str]] = field(default_factory=list)  # between H1 and first section
     sections: list[Section] = field(default_factory=list)
     misplaced: list[Heading] = field(default_factory=list)  # "#### Q3." and the like
+    unclosed: tuple[int, str] | None = None  # (line, kind) of a code fence or comment never closed
 
 
 class Dialect:
@@ -299,6 +301,9 @@ STRICT_QUESTION_RE = re.compile(r"^Q\d+[a-z]?\s*[.:)]\s*\S", re.I)
 def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
     """Questions, quick-fire rows, how-to steps and summary from the parsed sections."""
     questions, quick_fire, how_to, groups = [], [], [], []
+    if parsed.unclosed:
+        line, kind = parsed.unclosed
+        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it")
     for heading in parsed.misplaced:
         diags.error(path, heading.line, f"'{heading.text}' looks like a question but is a level-{heading.depth}"
                     " heading, so it would be read as part of the answer above; write it as '### "
@@ -345,6 +350,12 @@ def _level_section(section: Section, level: Level, dialect: Dialect, path: str,
                           " is not part of any card")
     if not section.questions:
         diags.warning(path, section.heading.line, f"level section '{section.heading.text}' has no questions")
+    numbered = {id(raw) for raw in section.questions if split_question_heading(raw.heading.text)}
+    if numbered:
+        for raw in section.questions:
+            if id(raw) not in numbered:
+                diags.warning(path, raw.heading.line, f"'### {raw.heading.text}' has no question number while the"
+                              " others do; it is read as a question (use '####' if it belongs to the answer above)")
     found = []
     for raw in section.questions:
         raw.lines = dialect.prose(raw.lines)

@@ -16,7 +16,7 @@ from .metadata import BREADCRUMB_RE
 
 QUESTION_LINE_RE = re.compile(r"^Q(?:uestion)?\s*\d+[a-z]?\s*[.:)]\s+\S", re.I)
 SHORT = 80
-MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<])")
+MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]])")
 
 
 def is_section_heading(text: str) -> bool:
@@ -49,7 +49,7 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
             if section is None:
                 section = Section(Heading(2, "", number))
                 parsed.sections.append(section)
-            raw = RawQuestion(Heading(3, text.strip(), number))
+            raw = RawQuestion(Heading(3, escape(text.strip()), number))
             section.questions.append(raw)
             target = raw.lines
         else:
@@ -59,6 +59,8 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
 
 
 def escape(text: str) -> str:
+    """Plain text as Markdown that renders to exactly that text."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
     text = MD_SPECIAL_RE.sub(r"\\\1", text)
     return re.sub(r"^(\s*)([#>+\-=]|\d+[.)])(\s|$)", r"\1\\\2\3", text)
 

@@ -6,6 +6,7 @@ always gives the same bytes, whoever builds it and whenever.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import zipfile
@@ -22,8 +23,16 @@ _SKIP_NAMES = {"meta.json"}
 
 
 def default_source() -> Path:
-    """The checkout's addon/ folder (src/ankideploy/ -> repository root)."""
-    return Path(__file__).resolve().parents[2] / "addon"
+    """The checkout's addon/ folder, or the copy installed with ankideploy.
+
+    The installed copy is found without importing it: it imports aqt, which only Anki has."""
+    checkout = Path(__file__).resolve().parents[2] / "addon"
+    if checkout.is_dir():
+        return checkout
+    spec = importlib.util.find_spec("ankideploy.addon_source")
+    if spec is None or not spec.submodule_search_locations:
+        return checkout  # reported as missing by package_addon
+    return Path(list(spec.submodule_search_locations)[0])
 
 
 def read_manifest(folder: Path) -> dict:

@@ -69,12 +69,11 @@ class BuildResult:
     retired: list[dict] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     note_count: int = 0
-    state_file: Path | None = None
     planned: list[PackageNote] = field(default_factory=list)
 
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.diagnostics.error_count else 0
+    def failed(self, strict: bool) -> bool:
+        """Errors fail a run; with --strict, warnings too."""
+        return bool(self.diagnostics.error_count or (strict and self.diagnostics.warning_count))
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,8 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         diags.items.extend(result.diagnostics)
     _check_clashes(results, diags)
     result = BuildResult(diags)
-    good = [r for r in results if r.lesson is not None and not diags.errors_in(r.file.shown)]
+    failed = diags.paths_with_errors()
+    good = [r for r in results if r.lesson is not None and r.file.shown not in failed]
     good.sort(key=lambda r: (_natural(r.lesson.lesson_id), r.file.source))
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
@@ -155,7 +155,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         _write(good, plan, options, result)
         _clean_up_after_killed_builds(options, state_path)
         if state_path is not None:
-            result.state_file = _save_state(plan.state, state_path, result)
+            _save_state(plan.state, state_path, result)
     return result
 
 
@@ -215,7 +215,7 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
             status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,
                                                  note.deck, note.label, file_result.file.source)
             counts[status] += 1
-            counts[note.fields[3].lower() if note.kind == "interview" else "quick-fire"] += 1
+            counts[note.level] += 1
             if previous and previous.deck and previous.deck != note.deck:
                 result.notices.append(
                     f"{note.label} moved from deck '{previous.deck}' to '{note.deck}': learners who already"
@@ -274,11 +274,9 @@ def _package_file(result: FileResult) -> str:
     return f"{result.lesson.lesson_id}-{slug}.apkg" if slug else f"{result.lesson.lesson_id}.apkg"
 
 
-def _save_state(state: identity.State, path: Path, result: BuildResult) -> Path | None:
+def _save_state(state: identity.State, path: Path, result: BuildResult) -> None:
     try:
         state.save(path)
     except OSError as exc:
         result.notices.append(f"state not saved to {path} ({exc.strerror or exc}): unchanged notes will count"
                               " as changed next time; pass --state FILE to keep it elsewhere")
-        return None
-    return path

@@ -111,7 +111,7 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
     result = _guard(debug, run)
     _print_diagnostics(result.diagnostics)
     print_build(result, out_dir)
-    sys.exit(1 if result.diagnostics.error_count or (strict and result.diagnostics.items) else 0)
+    sys.exit(1 if result.failed(strict) else 0)
 
 
 def _with_progress(action):
@@ -151,8 +151,7 @@ def check(paths, strict, debug):
     notes = result.note_count
     if not result.diagnostics.items:
         click.echo(f"ok: {len(result.rows)} lesson{'s' * (len(result.rows) != 1)}, {notes} notes")
-    failed = result.diagnostics.error_count or (strict and result.diagnostics.warning_count)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if result.failed(strict) else 0)
 
 
 @main.command()

@@ -33,8 +33,8 @@ class Diagnostics:
     def extend(self, other: "Diagnostics") -> None:
         self.items.extend(other.items)
 
-    def errors_in(self, path: str, strict: bool = False) -> bool:
-        return any(d.path == path and (d.severity == ERROR or strict) for d in self.items)
+    def paths_with_errors(self) -> set[str]:
+        return {d.path for d in self.items if d.severity == ERROR}
 
     # The same problem found twice (two <script> tags on one line) is printed, and counted, once.
     @property

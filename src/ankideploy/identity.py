@@ -160,8 +160,9 @@ def next_mod(previous: Entry | None, new_hash: str, now: int) -> tuple[str, int]
 
 
 def note_fingerprint(kind: str, fields: list[str], source_file: str, tags: list[str]) -> str:
-    """What counts as a change of a note: every field and tag, but the Source field only by its
-    file, so a question whose line moved because another was inserted above is not changed."""
+    """What counts as a change of a note: every field and tag, but the Source field (always the
+    last field) only by its file, so a question whose line moved because another was inserted
+    above is not changed."""
     return content_hash(kind, fields[:-1], source_file, tags)
 
 

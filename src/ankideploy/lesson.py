@@ -50,7 +50,6 @@ class Question:
     detail: Block | None = None  # Markdown between the heading and the labels (a snippet, say)
     location: Location = None  # type: ignore[assignment]
     stamp: str = ""  # the author's stable id comment, if any
-    stamp_line: int = 0
     tags: list[str] = field(default_factory=list)
 
 
@@ -78,5 +77,3 @@ class Lesson:
     tags: list[str] = field(default_factory=list)  # lesson-wide author tags
     identity_key: str = ""  # what derived ids hash; the lesson id unless overridden
 
-    def questions_at(self, level: Level) -> list[Question]:
-        return [q for q in self.questions if q.level is level]

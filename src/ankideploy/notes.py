@@ -25,16 +25,11 @@ class NoteSpec:
     label: str  # "6.9 Q3" for reports
     location: Location  # where diagnostics point
     source_file: str  # the Source field without its line: line moves alone are not edits
+    level: str  # "beginner", "intermediate", "advanced" or "quick-fire"
 
     @property
     def guid(self) -> str:
         return identity.guid_for(self.note_key)
-
-
-@dataclass
-class DeckPlan:
-    names: list[str] = field(default_factory=list)
-    descriptions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,7 +118,7 @@ def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
     label = f"{context.lesson.lesson_id} Q{question.number}" if question.number else context.lesson.lesson_id
     return NoteSpec("interview", question_key(context.lesson, question), bool(question.stamp), fields,
                     _unique(tags), context.subdeck(question.level.title), label, question.location,
-                    context.lesson.path)
+                    context.lesson.path, question.level.value)
 
 
 def _row_note(context: _LessonContext, row: QuickFire) -> NoteSpec:
@@ -133,7 +128,7 @@ def _row_note(context: _LessonContext, row: QuickFire) -> NoteSpec:
     tags = [QUICK_FIRE_TAG, *context.tags, *map(clean_tag, row.tags)]
     return NoteSpec("quick-fire", row_key(context.lesson, row), bool(row.stamp), fields, _unique(tags),
                     context.subdeck(QUICK_FIRE_DECK), f"{context.lesson.lesson_id} quick-fire {row.number}",
-                    row.location, context.lesson.path)
+                    row.location, context.lesson.path, QUICK_FIRE_TAG)
 
 
 def question_key(lesson: Lesson, question: Question) -> str:

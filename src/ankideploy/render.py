@@ -45,9 +45,7 @@ ALLOWED_ATTRIBUTES = {
     "span": {"style"},
     "p": {"style"},
     "div": {"style"},
-    "td,th": set(),
 }
-ALLOWED_ATTRIBUTES.pop("td,th")
 ALLOWED_STYLES = {"color", "background-color", "text-align", "font-weight", "font-style", "text-decoration"}
 URL_SCHEMES = {"http", "https", "mailto", "data"}
 # Removed with their content: what they hold is code or a foreign document, never card text.

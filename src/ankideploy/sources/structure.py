@@ -76,11 +76,11 @@ def split_question_heading(text: str) -> tuple[str, str] | None:
 
 
 def take_stamps(lines: list[tuple[int, str]], inside: list[bool], path: str,
-                diags: Diagnostics) -> tuple[list[tuple[int, str]], str, int, list[str]]:
+                diags: Diagnostics) -> tuple[list[tuple[int, str]], str, list[str]]:
     """The id and tags comments under a question heading (before any label, outside code),
-    blanked out so every other line keeps its number; plus the id, its line and the tags.
+    blanked out so every other line keeps its number; plus the id and the tags.
     An id comment that cannot be used is reported, never silently ignored."""
-    kept, stamp, stamp_line, tags = [], "", 0, []
+    kept, stamp, tags = [], "", []
     labels_seen = False
     for (number, text), in_fence in zip(lines, inside):
         labels_seen = labels_seen or (not in_fence and bool(WHY_RE.match(text) or ANSWER_RE.match(text)))
@@ -88,12 +88,12 @@ def take_stamps(lines: list[tuple[int, str]], inside: list[bool], path: str,
             _check_id_comment(text, number, labels_seen, path, diags)
         if not labels_seen and not in_fence:
             if (id_match := ID_RE.search(text)) and not stamp:
-                stamp, stamp_line = id_match.group(1), number
+                stamp = id_match.group(1)
             if tags_match := TAGS_RE.search(text):
                 tags.extend(split_tags(tags_match.group(1)))
             text = TAGS_RE.sub("", ID_RE.sub("", text))
         kept.append((number, text))
-    return kept, stamp, stamp_line, tags
+    return kept, stamp, tags
 
 
 def _check_id_comment(text: str, line: int, in_answer: bool, path: str, diags: Diagnostics) -> None:
@@ -146,9 +146,9 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
         diags.error(path, heading.line, "question heading has no text")
         return None
     inside = fenced(raw.lines) if fenced else [False] * len(raw.lines)
-    lines, stamp, stamp_line, tags = take_stamps(raw.lines, inside, path, diags)
+    lines, stamp, tags = take_stamps(raw.lines, inside, path, diags)
     if on_heading and not stamp:
-        stamp, stamp_line = on_heading.group(1), heading.line
+        stamp = on_heading.group(1)
     tags = heading_tags + tags
     parts, answer_label_line = _split_parts(lines, inside)
     detail, why, answer = parts["detail"], parts["why"], parts["answer"]
@@ -166,7 +166,7 @@ def assemble_question(raw: RawQuestion, level: Level, path: str, diags: Diagnost
         return None
     return Question(number=number, text=text, level=level, answer=answer_block, why=to_block(why),
                     detail=to_block(detail), location=Location(path, heading.line), stamp=stamp,
-                    stamp_line=stamp_line, tags=tags)
+                    tags=tags)
 
 
 def _split_parts(lines, inside) -> tuple[dict[str, list], int]:

@@ -71,7 +71,9 @@ def test_errors_exit_1_other_lessons_still_build(tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stdout.splitlines()[1].split()[0] == "1.1"
     strict = run("build", str(course), "-o", str(tmp_path / "strict"), "--no-state", "--strict")
-    assert strict.returncode == 1 and not (tmp_path / "strict").exists()
+    assert strict.returncode == 1 and not list((tmp_path / "strict").glob("*.apkg"))
+    report = json.loads((tmp_path / "strict" / "ankideploy-report.json").read_text())
+    assert report["packages"] == [] and report["errors"] == 1
 
 
 def test_stamp_is_idempotent_and_keeps_crlf(tmp_path):

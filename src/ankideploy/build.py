@@ -20,6 +20,7 @@ from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
 from .atomic import remove_stale_temporaries
 from .package import PackageNote, write_package
 from .render import Media, Renderer
+from .report import write_report
 from .sources import SourceFile, discover, read_lesson
 from .sources.files import course_root
 
@@ -70,6 +71,7 @@ class BuildResult:
     notices: list[str] = field(default_factory=list)
     note_count: int = 0
     planned: list[PackageNote] = field(default_factory=list)
+    report: Path | None = None
 
     def failed(self, strict: bool) -> bool:
         """Errors fail a run; with --strict, warnings too."""
@@ -156,6 +158,10 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         _clean_up_after_killed_builds(options, state_path)
         if state_path is not None:
             _save_state(plan.state, state_path, result)
+    if options.write:
+        # Always, so a failed build never leaves the previous build's report to be read as its own.
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+        result.report = write_report(result, options.out_dir)
     return result
 
 

@@ -110,7 +110,7 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
 
     result = _guard(debug, run)
     _print_diagnostics(result.diagnostics)
-    print_build(result, out_dir)
+    print_build(result)
     sys.exit(1 if result.failed(strict) else 0)
 
 

@@ -32,7 +32,7 @@ def write_report(result, out_dir: Path) -> Path:
     return target
 
 
-def print_build(result, out_dir: Path) -> None:
+def print_build(result) -> None:
     if result.rows:
         table = [[row.lesson_id, *(str(row.counts[key]) for key, _ in COLUMNS[1:])] for row in result.rows]
         headers = [title for _, title in COLUMNS]
@@ -47,9 +47,8 @@ def print_build(result, out_dir: Path) -> None:
         click.echo(f"retired: {len(result.retired)} note{'s' * (len(result.retired) != 1)} no longer in the"
                    f" content ({labels}); learners keep them until they delete them", err=True)
     if result.packages:
-        report = write_report(result, out_dir)
         total = sum(sum(row.counts[k] for k in ("new", "changed", "unchanged")) for row in result.rows)
         click.echo(f"wrote {len(result.packages)} package{'s' * (len(result.packages) != 1)}, {total} notes;"
-                   f" report: {report}")
-    elif result.rows:
+                   f" report: {result.report}")
+    else:
         click.echo("no package written", err=True)

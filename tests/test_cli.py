@@ -85,3 +85,14 @@ def test_stamp_is_idempotent_and_keeps_crlf(tmp_path):
     assert data.count(b"\r\n") == 6 and b"<!-- id: " in data and b"\n" not in data.replace(b"\r\n", b"")
     second = run("stamp", str(lesson))
     assert "already has an id" in second.stdout and lesson.read_bytes() == data
+
+
+def test_per_lesson_packages_never_overwrite_each_other(tmp_path):
+    course = tmp_path / "course"
+    for folder, answer in (("a", "One."), ("b", "Two.")):
+        (course / folder).mkdir(parents=True)
+        (course / folder / "1.1-same.md").write_text(
+            f"## Beginner\n\n### Q1. Question {folder}?\n\n**Model answer:** {answer}\n", encoding="utf-8")
+    result = run("build", str(course), "-o", str(tmp_path / "dist"), "--no-state", "--per-lesson")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "dist").glob("*.apkg")) == ["1.1-same-2.apkg", "1.1-same.apkg"]

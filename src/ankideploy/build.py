@@ -256,23 +256,35 @@ def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResu
 
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
-    types = plan.notetypes
-    groups = [(r.lesson.lesson_id, [r]) for r in good] if options.per_lesson else [("", good)]
-    for lesson_id, members in groups:
-        guids = {n.guid for r in members for n in r.notes}
-        notes = [n for n in plan.notes if n.spec.guid in guids]
+    by_file: dict[str, list[PackageNote]] = {}
+    for note in plan.notes:
+        by_file.setdefault(note.spec.source_file, []).append(note)
+    # result.rows runs parallel to good: one row per lesson file, in the same order.
+    groups = [([r], [row]) for r, row in zip(good, result.rows)] if options.per_lesson else [(good, result.rows)]
+    names: set[str] = set()
+    for members, rows in groups:
+        notes = [note for r in members for note in by_file.get(r.file.source, [])]
         descriptions = {r.deck: r.description for r in members}
         media = {name: path for r in members for name, path in r.media.items()}
-        name = _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg"
-        target = options.out_dir / name
+        target = options.out_dir / _unique_name(
+            _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg", names)
         try:
-            write_package(target, notes, types, plan.notetype_mods, descriptions, media)
+            write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media)
         except OSError as exc:  # a full disk, a read-only folder: say which file could not be written
             raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
         result.packages.append(target)
-        for row in result.rows:
-            if not lesson_id or row.lesson_id == lesson_id:
-                row.package = str(target)
+        for row in rows:
+            row.package = str(target)
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    """Two lessons with the same number and title must not overwrite each other's package."""
+    stem, n, candidate = name[:-len(".apkg")], 1, name
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}.apkg"
+    taken.add(candidate)
+    return candidate
 
 
 def _package_file(result: FileResult) -> str:

@@ -93,3 +93,14 @@ def test_plain_text_keeps_underscores_and_angle_brackets_literal(tmp_path):
     assert fields[0] == "What does __init__.py do?"
     assert fields[1] == "<p>It marks a package; see &lt;module&gt; &amp; friends.</p>" or \
         fields[1] == "<p>It marks a package; see &lt;module> &amp; friends.</p>"
+
+
+def test_fenced_code_inside_a_list_item_stays_code_in_that_item(tmp_path):
+    text = HEAD + ("### Q1. How?\n\n**Model answer:**\n\n1. Install:\n\n   ```bash\n   # deps\n   npm ci\n   ```\n\n"
+                   "2. Run it.\n")
+    result, problems = build(tmp_path, text)
+    answer = result.planned[0].spec.fields[1]
+    assert problems == []
+    assert answer.count("<li>") == 2 and "<ol start" not in answer and "<h1>" not in answer
+    item = answer.split("<li>")[1]
+    assert '<div class="hl">' in item and '<span class="c1"># deps</span>' in item

@@ -72,6 +72,9 @@ class _FencePreprocessor(Preprocessor):
     """
 
     FENCE_RE = FencedBlockPreprocessor.FENCED_BLOCK_RE
+    # A fence indented under a list item (python-markdown's own fences must start at the margin).
+    INDENTED_FENCE_RE = re.compile(r"^(?P<indent>[ ]{1,12})(?P<fence>`{3,}|~{3,})[ ]*\{?\.?(?P<lang>[\w#.+-]*)[^\n]*\n"
+                                   r"(?P<code>(?:(?P=indent)[^\n]*\n|[ \t]*\n)*?)(?P=indent)(?P=fence)[ ]*$", re.M)
 
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
@@ -81,7 +84,18 @@ class _FencePreprocessor(Preprocessor):
             placeholder = self.md.htmlStash.store(highlight(m.group("code"), lang))
             text = f"{text[:m.start()]}\n{placeholder}\n{text[m.end():]}"
             index = m.start() + 1 + len(placeholder)
-        return text.split("\n")
+        return self._indented(text).split("\n")
+
+    def _indented(self, text: str) -> str:
+        """Indented fences become placeholders at the same indent, so they stay in their list item."""
+        def replace(m: re.Match) -> str:
+            indent = m.group("indent")
+            code = "".join(line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
+                           for line in m.group("code").splitlines(keepends=True))
+            # python-markdown continues a list item at four spaces a level
+            level = " " * (4 * -(-len(indent) // 4))
+            return f"{level}{self.md.htmlStash.store(highlight(code, m.group('lang')))}"
+        return self.INDENTED_FENCE_RE.sub(replace, text) if "  `" in text or "  ~" in text else text
 
 
 class HighlightedFences(Extension):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +111,7 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> li
     if jobs == 1 or len(todo) < PARALLEL_THRESHOLD:
         done = (process_file(files[i], settings) for i in todo)
         return _collect(results, todo, done, keys, cache, progress)
+    from concurrent.futures import ProcessPoolExecutor  # worker start-up costs: only when used
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         done = pool.map(process_file, [files[i] for i in todo], [settings] * len(todo), chunksize=4)
         return _collect(results, todo, done, keys, cache, progress)

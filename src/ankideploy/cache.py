@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from importlib import metadata
 from pathlib import Path
 
 from . import __version__
@@ -26,13 +25,10 @@ def default_folder() -> Path:
 
 
 def _library_versions() -> str:
-    versions = []
-    for name in ("markdown", "pygments", "nh3"):
-        try:
-            versions.append(metadata.version(name))
-        except metadata.PackageNotFoundError:
-            versions.append("?")
-    return ",".join(versions)
+    import markdown
+    import nh3
+    import pygments
+    return f"{markdown.__version__},{pygments.__version__},{nh3.__version__}"
 
 
 def _code_digest() -> str:

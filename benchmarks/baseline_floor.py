@@ -18,6 +18,8 @@ from pathlib import Path
 
 import genanki
 
+from bench_common import write_decks
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -32,10 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in data["notes"]:
         decks[note["deck"]].add_note(genanki.Note(models[note["model"]], note["fields"], tags=note["tags"],
                                                   guid=note["guid"]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    genanki.Package(list(decks.values())).write_to_file(args.out)
-    print(f"wrote {len(data['notes'])} notes in {len(decks)} decks to {args.out}")
-    return 0
+    return write_decks(decks, args.out, len(data["notes"]))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 import genanki
 import markdown
 
-from bench_common import deck_id, models
+from bench_common import deck_id, models, write_decks
 
 BREADCRUMB_RE = re.compile(r"^Episode\s+(\d+)\s+—\s+(.*?)\s+/\s+(\d+\.\d+)\s+—\s+(.*)$")
 QUESTION_RE = re.compile(r"^###\s+Q(\d+)\.\s+(.*)$")
@@ -141,10 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     count = 0
     for path in sorted(args.lessons.rglob("*.md")):
         count += len(lesson_notes(path, path.relative_to(args.lessons).as_posix(), md, types, decks))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    genanki.Package(list(decks.values())).write_to_file(args.out)
-    print(f"wrote {count} notes in {len(decks)} decks to {args.out}")
-    return 0
+    return write_decks(decks, args.out, count)
 
 
 if __name__ == "__main__":

@@ -90,3 +90,12 @@ def edit_one_answer(path: Path) -> bool:
     path.write_text(text.replace(marker, marker + "This sentence was added to measure a rebuild. ", 1),
                     encoding="utf-8")
     return True
+
+
+def write_decks(decks: dict, out: Path, notes: int) -> int:
+    """Write the decks as one package with genanki, as the straightforward scripts do."""
+    import genanki
+    out.parent.mkdir(parents=True, exist_ok=True)
+    genanki.Package(list(decks.values())).write_to_file(out)
+    print(f"wrote {notes} notes in {len(decks)} decks to {out}")
+    return 0

@@ -130,7 +130,7 @@ def state_location(paths: list[Path], options: BuildOptions) -> Path | None:
         return None
     if options.state_path:
         return options.state_path
-    return course_root(paths[0] if paths else Path("content")) / identity.STATE_FILE
+    return course_root(paths or [Path("content")]) / identity.STATE_FILE
 
 
 def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
@@ -148,7 +148,8 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
     state_path = state_location(paths, options)
-    whole_course = any(p.is_dir() and Path(os.path.abspath(p)) == course_root(p) for p in paths)
+    root = course_root(paths)
+    whole_course = any(p.is_dir() and p.resolve() == root.resolve() for p in paths)
     existing = {f.source for f in files} if whole_course else None
     plan = _plan(good, identity.State.load(state_path), options, result, existing)
     result.planned = plan.notes

@@ -29,26 +29,31 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def course_root(given: Path) -> Path:
-    """The folder a course is built from: the nearest one (at or above what was given) that holds
-    the state file, else the folder given (or the file's folder). Building one lesson of a course
-    then names it, and keeps its state, exactly as building the whole course does."""
-    start = Path(os.path.abspath(given if given.is_dir() else given.parent))
-    for folder in (start, *start.parents):
-        if (folder / STATE_FILE).is_file():
-            return folder
-    return start
+def course_root(paths: list[Path]) -> Path:
+    """One folder for the whole run: the nearest folder holding the state file at or above what
+    was given (as typed, and through symlinks; never above the repository root), else the folder
+    the paths have in common. Lessons are named, and notes kept, relative to it, so building one
+    lesson of a course names and keeps it exactly as building the whole course does."""
+    folders = [Path(os.path.abspath(p if p.is_dir() else p.parent)) for p in paths if p.exists()]
+    common = Path(os.path.commonpath(folders)) if folders else Path(os.path.abspath("."))
+    for start in dict.fromkeys([common, common.resolve()]):
+        for folder in (start, *start.parents):
+            if (folder / STATE_FILE).is_file():
+                return folder
+            if (folder / ".git").exists():
+                break
+    return common
 
 
 def discover(paths: list[Path], diags: Diagnostics) -> list[SourceFile]:
     """Every lesson file under the given files and folders, in a stable order."""
     found: list[SourceFile] = []
     seen: set[Path] = set()
+    root = course_root(paths)
     for given in paths:
         if not given.exists():
             diags.error(shown_path(given), 1, "no such file or folder")
             continue
-        root = course_root(given)
         # A non-regular file named on the command line is kept: read_text reports it.
         for file in (_walk(given) if given.is_dir() else [given]):
             _add(found, seen, file, root)
@@ -56,8 +61,13 @@ def discover(paths: list[Path], diags: Diagnostics) -> list[SourceFile]:
 
 
 def _walk(folder: Path) -> list[Path]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    files, visited = [], set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in visited:  # a symlink loop, or the same folder linked twice
+            dirnames[:] = []
+            continue
+        visited.add(real)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             if name.lower().endswith(LESSON_SUFFIXES) and name.lower() != "readme.md":
@@ -69,8 +79,14 @@ def _add(found, seen, file: Path, root: Path) -> None:
     key = file.resolve()
     if key not in seen:
         seen.add(key)
-        source = Path(os.path.abspath(file)).relative_to(root).as_posix()
-        found.append(SourceFile(file, shown_path(file), source, root.resolve()))
+        found.append(SourceFile(file, shown_path(file), _relative(file, root), root.resolve()))
+
+
+def _relative(file: Path, root: Path) -> str:
+    for path, base in ((Path(os.path.abspath(file)), root), (file.resolve(), root.resolve())):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return file.name
 
 
 MAX_LESSON_BYTES = 10 * 1024 * 1024  # far beyond any lesson; guards against devices and accidents

@@ -104,3 +104,25 @@ def test_fenced_code_inside_a_list_item_stays_code_in_that_item(tmp_path):
     assert answer.count("<li>") == 2 and "<ol start" not in answer and "<h1>" not in answer
     item = answer.split("<li>")[1]
     assert '<div class="hl">' in item and '<span class="c1"># deps</span>' in item
+
+
+def test_stamp_will_not_guess_which_repeated_question_owns_a_learners_note(tmp_path):
+    from ankideploy.stamp import stamp_paths
+    course = tmp_path / "course"
+    lesson = course / "1.1-lesson.md"
+    course.mkdir()
+    lesson.write_text(HEAD + "### Q1. What is X?\n\n**Model answer:** old\n", encoding="utf-8")
+    build_decks([course], tmp_path / "v1")  # learners now have the note of "What is X?"
+    text = HEAD + "### Q0. What is X?\n\n**Model answer:** new\n\n### Q1. What is X?\n\n**Model answer:** old\n"
+    lesson.write_text(text, encoding="utf-8")
+    result = stamp_paths([course])
+    assert sorted(d.line for d in result.diagnostics.items if d.severity == "error") == [3, 7]
+    assert result.stamped == [] and lesson.read_text(encoding="utf-8") == text
+
+
+def test_stamp_refuses_a_lesson_whose_number_is_a_guess(tmp_path):
+    from ankideploy.stamp import stamp_paths
+    lesson = tmp_path / "notes.md"
+    lesson.write_text(HEAD + "### Q1. A?\n\n**Model answer:** a\n", encoding="utf-8")
+    result = stamp_paths([lesson])
+    assert result.stamped == [] and "no lesson number" in result.diagnostics.items[0].message

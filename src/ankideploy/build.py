@@ -19,7 +19,7 @@ from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
 from .atomic import remove_stale_temporaries
 from .package import PackageNote, write_package
 from .render import Media, Renderer
-from .report import write_report
+from .report import REPORT_FILE, write_report
 from .sources import SourceFile, discover, read_lesson
 from .sources.files import course_root
 
@@ -134,6 +134,9 @@ def state_location(paths: list[Path], options: BuildOptions) -> Path | None:
 
 
 def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
+    if options.write:
+        # Whatever happens next, the last build's report must not pass for this one's.
+        (options.out_dir / REPORT_FILE).unlink(missing_ok=True)
     diags = Diagnostics()
     files = discover(paths, diags)
     on_files(len(files))
@@ -281,16 +284,18 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
 def _unique_name(name: str, taken: set[str]) -> str:
     """Two lessons with the same number and title must not overwrite each other's package."""
     stem, n, candidate = name[:-len(".apkg")], 1, name
-    while candidate in taken:
+    while candidate.lower() in taken:  # case-insensitive file systems
         n += 1
         candidate = f"{stem}-{n}.apkg"
-    taken.add(candidate)
+    taken.add(candidate.lower())
     return candidate
 
 
 def _package_file(result: FileResult) -> str:
+    """A plain file name: whatever front matter says, a package never lands outside the output folder."""
+    lesson = re.sub(r"[^A-Za-z0-9.]+", "-", result.lesson.lesson_id).strip(".-") or "lesson"
     slug = re.sub(r"[^a-z0-9]+", "-", result.lesson.title.lower()).strip("-")
-    return f"{result.lesson.lesson_id}-{slug}.apkg" if slug else f"{result.lesson.lesson_id}.apkg"
+    return f"{lesson}-{slug}.apkg" if slug else f"{lesson}.apkg"
 
 
 def _save_state(state: identity.State, path: Path, result: BuildResult) -> None:

@@ -198,7 +198,7 @@ class Planner:
         a file that is no more. A file that failed to build retires nothing."""
         def gone(guid: str, entry: Entry) -> bool:
             if guid in current or not entry.file:
-                return False
+                return False  # an entry that names no file is never guessed to be gone
             return entry.file in built_files or (existing_files is not None and entry.file not in existing_files)
 
         retired = [(guid, entry) for guid, entry in sorted(self.old.notes.items()) if gone(guid, entry)]

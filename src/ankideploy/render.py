@@ -87,15 +87,28 @@ class _FencePreprocessor(Preprocessor):
         return self._indented(text).split("\n")
 
     def _indented(self, text: str) -> str:
-        """Indented fences become placeholders at the same indent, so they stay in their list item."""
+        """An indented fence becomes a placeholder: inside a list item at that item's indent (four
+        spaces a level, as python-markdown continues items), elsewhere at the margin."""
         def replace(m: re.Match) -> str:
             indent = m.group("indent")
             code = "".join(line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
                            for line in m.group("code").splitlines(keepends=True))
-            # python-markdown continues a list item at four spaces a level
-            level = " " * (4 * -(-len(indent) // 4))
+            level = " " * (4 * -(-len(indent) // 4)) if _in_list_item(text, m.start(), len(indent)) else ""
             return f"{level}{self.md.htmlStash.store(highlight(code, m.group('lang')))}"
-        return self.INDENTED_FENCE_RE.sub(replace, text) if "  `" in text or "  ~" in text else text
+        return self.INDENTED_FENCE_RE.sub(replace, text) if INDENTED_FENCE_HINT_RE.search(text) else text
+
+
+INDENTED_FENCE_HINT_RE = re.compile(r"^[ ]+(?:`{3}|~{3})", re.M)
+
+
+def _in_list_item(text: str, start: int, indent: int) -> bool:
+    """Whether the line at ``start`` continues a list item: the nearest less indented line above it
+    is a list item."""
+    for line in reversed(text[:start].split("\n")):
+        stripped = line.lstrip(" ")
+        if stripped and len(line) - len(stripped) < indent:
+            return bool(LIST_MARKER_RE.match(stripped))
+    return False
 
 
 class HighlightedFences(Extension):
@@ -220,6 +233,13 @@ class Renderer:
         return tag.replace(f'src="{attrs["src"]}"', f'src="{html.escape(name)}"', 1)
 
     def _bundle(self, src: str, line: int) -> str | None:
+        try:
+            return self._bundle_file(src, line)
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system, ...
+            self.diags.error(self.path, line, f"image {src} cannot be read: {getattr(exc, 'strerror', None) or exc}")
+            return None
+
+    def _bundle_file(self, src: str, line: int) -> str | None:
         relative = unquote(urlsplit(src).path)
         candidate = Path(relative)
         if candidate.is_absolute() or urlsplit(src).scheme:

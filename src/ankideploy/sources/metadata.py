@@ -17,6 +17,7 @@ BREADCRUMB_RE = re.compile(
 LESSON_ID_RE = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?[a-z]?)(?![\d])")
 EPISODE_DIR_RE = re.compile(r"^(?:episode|ep|module|chapter)?[\s_\-]*0*(\d+)(?:[\s_\-.]+(.*))?$", re.I)
 H1_PREFIX_RE = re.compile(r"^\s*interview\s+questions?\s*[:\u2014\u2013-]\s*", re.I)
+NO_LESSON_NUMBER = "no lesson number"
 FRONT_KEYS = {"lesson", "title", "episode", "episode_title", "tags", "identity"}
 
 
@@ -78,7 +79,7 @@ def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
     meta.tags = [str(t) for t in tags] if isinstance(tags, list) else split_tags(str(tags))
     if not meta.lesson_id:
         meta.lesson_id = PurePosixPath(source).stem
-        diags.warning(path, 1, "no lesson number (like 6.9) in the file name, breadcrumb or front matter;"
+        diags.warning(path, 1, f"{NO_LESSON_NUMBER} (like 6.9) in the file name, breadcrumb or front matter;"
                       f" using '{meta.lesson_id}' (add 'lesson: 6.9' front matter)")
     if not meta.episode and re.match(r"\d+\.", meta.lesson_id):
         meta.episode = meta.lesson_id.split(".")[0]

@@ -168,6 +168,13 @@ class Renderer:
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
+        longest = max(len(part) for part in text.split("\n"))
+        if longest > MAX_LINE:
+            # python-markdown is quadratic in the inline tokens of one paragraph: such a line is
+            # shown as the text it is, escaped, rather than stalling the build.
+            self.diags.warning(self.path, line, f"a line of {longest} characters is too long to format;"
+                               " shown as plain text")
+            return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n") if part.strip())
         text = self._guard_input(text, line)
         if text is None or (self.validate_only and not NEEDS_SANITISER_RE.search(text)):
             return ""
@@ -301,6 +308,7 @@ def normalise_lists(text: str) -> str:
 
 MAX_NESTING = 40
 MAX_BRACKETS = 500
+MAX_LINE = 10_000  # characters; no real answer has a line near this
 UNSAFE_CSS_VALUE_RE = re.compile(r"url\s*\(|expression|\\|javascript:|@import|behavior", re.I)
 
 

@@ -7,7 +7,7 @@ from ..diagnostics import Diagnostics
 from ..lesson import Lesson
 from . import markdown_reader, text_reader
 from .files import SourceFile, discover, read_text
-from .metadata import BREADCRUMB_RE, derive, parse_front_matter
+from .metadata import derive, is_breadcrumb, parse_front_matter
 from .structure import classify, collect, meaningful, summary_of
 
 __all__ = ["SourceFile", "discover", "is_plain_text", "read_lesson", "parse_lesson"]
@@ -41,8 +41,8 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics) -> Lesson | No
         diags.error(path, 1, "not an interview-question lesson: no '### Q1.' questions under"
                     " Beginner/Intermediate/Advanced headings and no quick-fire table")
         return None
-    breadcrumb = next((t for _, t in meaningful(parsed.preamble) if BREADCRUMB_RE.match(t.strip())), None)
-    if breadcrumb is None and parsed.h1 and BREADCRUMB_RE.match(parsed.h1.text):
+    breadcrumb = next((t for _, t in meaningful(parsed.preamble) if is_breadcrumb(t)), None)
+    if breadcrumb is None and parsed.h1 and is_breadcrumb(parsed.h1.text):
         breadcrumb = parsed.h1.text
     meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, diags)
     questions, quick_fire, how_to = collect(parsed, dialect, path, diags)

@@ -18,6 +18,10 @@ LESSON_ID_RE = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?[a-z]?)(?![\d])")
 EPISODE_DIR_RE = re.compile(r"^(?:episode|ep|module|chapter)?[\s_\-]*0*(\d+)(?:[\s_\-.]+(.*))?$", re.I)
 H1_PREFIX_RE = re.compile(r"^\s*interview\s+questions?\s*[:\u2014\u2013-]\s*", re.I)
 NO_LESSON_NUMBER = "no lesson number"
+def is_breadcrumb(text: str) -> bool:
+    return bool(BREADCRUMB_RE.match(text.strip()))
+
+
 FRONT_KEYS = {"lesson", "title", "episode", "episode_title", "tags", "identity"}
 
 

@@ -308,7 +308,8 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
         diags.error(path, heading.line, f"'{heading.text}' looks like a question but is a level-{heading.depth}"
                     " heading, so it would be read as part of the answer above; write it as '### "
                     + heading.text + "'")
-    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not _is_breadcrumb(t)]
+    from .metadata import is_breadcrumb  # metadata imports this module
+    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
     if stray:
         diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     for section in parsed.sections:
@@ -330,11 +331,6 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
 def _heading_number(heading: Heading) -> tuple[str, int]:
     parts = split_question_heading(heading.text)
     return (parts[0] if parts else ""), heading.line
-
-
-def _is_breadcrumb(text: str) -> bool:
-    from .metadata import BREADCRUMB_RE
-    return bool(BREADCRUMB_RE.match(text.strip()))
 
 
 def _level_section(section: Section, level: Level, dialect: Dialect, path: str,

@@ -12,7 +12,7 @@ import re
 from ..diagnostics import Diagnostics
 from .structure import (ANSWER_RE, WHY_RE, LIST_ITEM_RE, QUICK_FIRE_RE, HOW_TO_RE, RANGE_RE, Dialect, Heading,
                         Parsed, RawQuestion, Section, level_of, meaningful, quick_fire_row)
-from .metadata import BREADCRUMB_RE
+from .metadata import is_breadcrumb
 
 QUESTION_LINE_RE = re.compile(r"^Q(?:uestion)?\s*\d+[a-z]?\s*[.:)]\s+\S", re.I)
 SHORT = 80
@@ -38,7 +38,7 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     previous_blank = True
     for number, text in lines:
         blank = not text.strip()
-        if parsed.h1 is None and not blank and not BREADCRUMB_RE.match(text.strip()):
+        if parsed.h1 is None and not blank and not is_breadcrumb(text):
             parsed.h1 = Heading(1, text.strip(), number)
             target = parsed.intro
         elif parsed.h1 is not None and previous_blank and is_section_heading(text):

@@ -125,12 +125,10 @@ def _collect(results, todo, done, keys, cache: RenderCache, progress) -> list[Fi
     return results
 
 
-def state_location(paths: list[Path], options: BuildOptions) -> Path | None:
+def state_location(root: Path, options: BuildOptions) -> Path | None:
     if not options.use_state:
         return None
-    if options.state_path:
-        return options.state_path
-    return course_root(paths or [Path("content")]) / identity.STATE_FILE
+    return options.state_path or root / identity.STATE_FILE
 
 
 def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
@@ -138,7 +136,8 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         # Whatever happens next, the last build's report must not pass for this one's.
         (options.out_dir / REPORT_FILE).unlink(missing_ok=True)
     diags = Diagnostics()
-    files = discover(paths, diags)
+    root = course_root(paths)
+    files = discover(paths, diags, root)
     on_files(len(files))
     results = _process_all(files, options, progress)
     for result in results:
@@ -150,8 +149,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     good.sort(key=lambda r: (_natural(r.lesson.lesson_id), r.file.source))
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
-    state_path = state_location(paths, options)
-    root = course_root(paths)
+    state_path = state_location(root, options)
     whole_course = any(p.is_dir() and p.resolve() == root.resolve() for p in paths)
     existing = {f.source for f in files} if whole_course else None
     plan = _plan(good, identity.State.load(state_path), options, result, existing)

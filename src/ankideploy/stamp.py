@@ -29,9 +29,9 @@ class StampResult:
 
 def stamp_paths(paths: list[Path]) -> StampResult:
     result = StampResult()
-    state = State.load(course_root(paths) / STATE_FILE)
-    built = {guid[len(GUID_PREFIX):] for guid in state.notes}
-    for file in discover(paths, result.diagnostics):
+    root = course_root(paths)
+    built = {guid[len(GUID_PREFIX):] for guid in State.load(root / STATE_FILE).notes}
+    for file in discover(paths, result.diagnostics, root):
         count = _stamp_file(file, result.diagnostics, built)
         if count:
             result.stamped.append((file.shown, count))

@@ -45,11 +45,12 @@ def course_root(paths: list[Path]) -> Path:
     return common
 
 
-def discover(paths: list[Path], diags: Diagnostics) -> list[SourceFile]:
-    """Every lesson file under the given files and folders, in a stable order."""
+def discover(paths: list[Path], diags: Diagnostics, root: Path | None = None) -> list[SourceFile]:
+    """Every lesson file under the given files and folders, in a stable order, named relative to
+    ``root`` (the course root of the paths when not given)."""
     found: list[SourceFile] = []
     seen: set[Path] = set()
-    root = course_root(paths)
+    root = root or course_root(paths)
     for given in paths:
         if not given.exists():
             diags.error(shown_path(given), 1, "no such file or folder")

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import identity, notetypes
 from .cache import RenderCache
 from .diagnostics import Diagnostic, Diagnostics
-from .lesson import Lesson
+from .lesson import Lesson, Level
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
 from .atomic import remove_stale_temporaries
 from .package import PackageNote, write_package
@@ -40,6 +40,7 @@ class BuildOptions:
     write: bool = True
     cache_dir: Path | None = None  # None: no cache
     refresh: bool = False  # every note counts as changed
+    default_level: str = ""  # beginner, intermediate or advanced for questions the lesson gives no level
 
 
 @dataclass
@@ -83,12 +84,13 @@ class Settings:
 
     deck: DeckOptions
     validate_only: bool
+    default_level: str = ""  # --default-level: the level of questions the lesson gives none
 
 
 def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict[str, tuple]]:
     """Read, parse and render one lesson file; also the image files it depended on."""
     diags = Diagnostics()
-    lesson = read_lesson(file, diags)
+    lesson = read_lesson(file, diags, Level(settings.default_level) if settings.default_level else None)
     notes, deck, desc, media = [], "", "", Media()
     if lesson is not None:
         renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
@@ -101,7 +103,7 @@ def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict
 
 def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
     """Results from the cache where valid; the rest rendered, on every core when there are many."""
-    settings = Settings(options.deck, validate_only=not options.write)
+    settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
     cache = RenderCache(options.cache_dir)
     keys = [cache.key(file, settings) for file in files]
     results: list[FileResult | None] = [cache.get(key) for key in keys]
@@ -155,7 +157,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     plan = _plan(good, identity.State.load(state_path), options, result, existing)
     result.planned = plan.notes
     result.note_count = sum(len(r.notes) for r in good)
-    if options.write and good and not (options.strict and diags.items):
+    if options.write and good and not (options.strict and (diags.error_count or diags.warning_count)):
         _write(good, plan, options, result)
         _clean_up_after_killed_builds(options, state_path)
         if state_path is not None:
@@ -216,8 +218,9 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                 " this package, or their existing notes will not be updated")
     planned: list[PackageNote] = []
     for file_result in good:
-        counts = dict.fromkeys(["beginner", "intermediate", "advanced", "quick-fire", identity.NEW,
-                                identity.CHANGED, identity.UNCHANGED, "retired"], 0)
+        counts = dict.fromkeys(["beginner", "intermediate", "advanced", "no-level", "quick-fire", identity.NEW,
+                                identity.CHANGED, identity.UNCHANGED, "retired", "skipped"], 0)
+        counts["skipped"] = len(file_result.lesson.skipped)
         for note in file_result.notes:
             fingerprint = identity.note_fingerprint(note.kind, note.fields, note.source_file, note.tags)
             status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,

@@ -11,6 +11,8 @@ REPORT_FILE = "ankideploy-report.json"
 COLUMNS = [("lesson", "lesson"), ("beginner", "beg"), ("intermediate", "int"), ("advanced", "adv"),
            ("quick-fire", "quick"), ("new", "new"), ("changed", "changed"), ("unchanged", "same"),
            ("retired", "retired")]
+# Shown only when some lesson has them, so the house format's table stays as it was.
+OPTIONAL_COLUMNS = [("no-level", "no level"), ("skipped", "skipped")]
 
 
 def report_data(result) -> dict:
@@ -32,10 +34,16 @@ def write_report(result, out_dir: Path) -> Path:
     return target
 
 
+def _any(result, key: str) -> bool:
+    return any(row.counts.get(key) for row in result.rows)
+
+
 def print_build(result) -> None:
     if result.rows:
-        table = [[row.lesson_id, *(str(row.counts[key]) for key, _ in COLUMNS[1:])] for row in result.rows]
-        headers = [title for _, title in COLUMNS]
+        columns = COLUMNS[:4] + [c for c in OPTIONAL_COLUMNS[:1] if _any(result, c[0])] + COLUMNS[4:] \
+            + [c for c in OPTIONAL_COLUMNS[1:] if _any(result, c[0])]
+        table = [[row.lesson_id, *(str(row.counts.get(key, 0)) for key, _ in columns[1:])] for row in result.rows]
+        headers = [title for _, title in columns]
         widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
         click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)) + "  package")
         for row, cells in zip(result.rows, table):

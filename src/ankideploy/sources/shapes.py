@@ -1,0 +1,211 @@
+"""Questions that are not headings: bold question lines, ``Q:``/``A:`` pairs, numbered
+list items holding a bold question and its indented answer, and ``<details>`` blocks.
+
+Each shape has a cheap ``starts`` test on one line and a reader that returns the
+question and where its lines end; ``split_region`` tries them in priority order over the
+lines of a section that are not under a question heading (like Python-Markdown's block
+processors). A question's lines run to the next question of any shape; the caller sorts
+them into question detail, why and answer by their labels.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from ..lesson import IdSite
+from .labels import label_of
+
+QUESTION_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?[ \t]{0,2}(\d{1,6}[a-z]?)[ \t]{0,2}[.:)\]]?|(\d{1,6}[a-z]?)[ \t]{0,2}[.:)])"
+                                r"(?:[ \t]+|$)", re.I)
+# "**Q1. What is X?**", "__What is Y?__ rest"
+BOLD_LINE_RE = re.compile(r"[ ]{0,3}(\*\*|__)(?P<inner>[^*_].*?)\1(?P<rest>.*)$")
+# "Q:", "**Q:**", "Q1:", "**Question 2:**" then the question; "Q1." and "Q1)" too
+Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?P<open>\*\*|__)?[ \t]{0,2}(?:Q|Question)(?:[ \t]{0,2}(?P<n>\d{1,6}[a-z]?))?"
+                        r"[ \t]{0,2}(?:(?P=open)[ \t]{0,2}[:.)]|[:.)][ \t]{0,2}(?P=open)|[:.)])[ \t]*(?P<rest>\S.*)?$", re.I)
+Q_LABEL_PLAIN_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:Q|Question)(?:[ \t]{0,2}(?P<n>\d{1,6}[a-z]?))?[ \t]{0,2}[:.)]"
+                              r"[ \t]*(?P<rest>\S.*)?$", re.I)
+LIST_BOLD_RE = re.compile(r"(?P<indent>[ ]{0,3})(?P<marker>\d{1,9}[.)]|[-*+])(?P<gap>[ \t]{1,4})(\*\*|__)"
+                          r"(?P<inner>[^*_].*?)\4(?P<rest>.*)$")
+DETAILS_OPEN_RE = re.compile(r"[ ]{0,3}<details\b[^>]{0,200}>", re.I)
+SUMMARY_RE = re.compile(r"<summary\b[^>]{0,200}>(?P<inner>.*?)</summary\s{0,3}>", re.I)
+DETAILS_CLOSE = "</details"
+TAG_RE = re.compile(r"<[^<>]{0,200}>")
+WINDOW = 2000  # a question line longer than this is prose
+
+
+@dataclass
+class ShapeQuestion:
+    """A question found by its shape: its text, where it stands and the lines under it."""
+
+    text: str
+    line: int
+    shape: str
+    site: IdSite
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    numbered: bool = False
+    closed: bool = False  # a list item or <details> block has ended: later lines are not its
+
+
+def question_like(text: str) -> bool:
+    """Numbered ('Q1.', '3.', 'Question 2:') or ending in '?'."""
+    stripped = text.strip().rstrip("*_ ").strip()
+    return bool(QUESTION_NUMBER_RE.match(stripped[:40])) or stripped.endswith("?")
+
+
+def is_numbered(text: str) -> bool:
+    return bool(QUESTION_NUMBER_RE.match(text.strip()[:40]))
+
+
+def bold_question(text: str) -> tuple[str, str] | None:
+    """(question, rest of line) for a line that opens with a bold question."""
+    if len(text) > WINDOW or not text.lstrip(" ").startswith(("**", "__")):
+        return None
+    m = BOLD_LINE_RE.match(text)
+    if not m or label_of(text):
+        return None
+    inner = m.group("inner").strip()
+    if not question_like(inner) or Q_LABEL_RE.match(text):
+        return None
+    return inner, m.group("rest").strip()
+
+
+def q_label(text: str) -> tuple[str, str] | None:
+    """(number, question) for a ``Q:`` line."""
+    if len(text) > WINDOW or not re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}Q", text, re.I):
+        return None
+    m = Q_LABEL_RE.match(text) or Q_LABEL_PLAIN_RE.match(text)
+    if not m or not (m.group("rest") or "").strip():
+        return None
+    return m.group("n") or "", m.group("rest").strip()
+
+
+def list_question(text: str) -> re.Match | None:
+    """A list item whose text opens with a bold question."""
+    if len(text) > WINDOW:
+        return None
+    m = LIST_BOLD_RE.match(text)
+    if not m or label_of(m.group("inner") + ":"):
+        return None
+    inner = m.group("inner").strip()
+    if not (question_like(inner) or m.group("marker")[0].isdigit()):
+        return None
+    return m
+
+
+def split_region(lines: list[tuple[int, str]], fenced: list[bool]) -> tuple[list[tuple[int, str]], list[ShapeQuestion]]:
+    """The region's lines that belong to no question, and its questions, in order."""
+    numbered_bold = _numbered_bold_style(lines, fenced)
+    stray: list[tuple[int, str]] = []
+    found: list[ShapeQuestion] = []
+    i = 0
+    while i < len(lines):
+        number, text = lines[i]
+        question = None if fenced[i] else _start(lines, fenced, i, numbered_bold)
+        if question is None:
+            (found[-1].lines if found and _open(found[-1]) else stray).append((number, text))
+            i += 1
+            continue
+        question, i = question
+        found.append(question)
+    return stray, found
+
+
+def _open(question: ShapeQuestion) -> bool:
+    """Whether lines that follow still belong to this question (a list item or <details> block
+    ends with its indentation or its closing tag)."""
+    return not question.closed
+
+
+def _numbered_bold_style(lines, fenced) -> bool:
+    """When most bold questions are numbered, an unnumbered bold line is part of an answer."""
+    numbered = plain = 0
+    for (_, text), in_fence in zip(lines, fenced):
+        if not in_fence and (parts := bold_question(text)):
+            if is_numbered(parts[0]):
+                numbered += 1
+            else:
+                plain += 1
+    return numbered >= 2 and numbered > plain
+
+
+def _start(lines, fenced, i, numbered_bold: bool):
+    """The question starting at line ``i`` and the index after what it consumed, or None."""
+    number, text = lines[i]
+    if DETAILS_OPEN_RE.match(text):
+        return _details(lines, fenced, i)
+    if m := list_question(text):
+        return _list_item(lines, fenced, i, m)
+    if parts := q_label(text):
+        qn, question = parts
+        return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn)), i + 1
+    if parts := bold_question(text):
+        question, rest = parts
+        if numbered_bold and not is_numbered(question):
+            return None
+        shape = ShapeQuestion(question, number, "bold", IdSite(number, "end"), numbered=is_numbered(question))
+        if rest:
+            shape.lines.append((number, rest))
+        return shape, i + 1
+    return None
+
+
+def _list_item(lines, fenced, i, m: re.Match):
+    number = lines[i][0]
+    content = len(m.group("indent")) + len(m.group("marker")) + len(m.group("gap"))
+    shape = ShapeQuestion(m.group("inner").strip(), number, "list", IdSite(number, "end"),
+                          numbered=m.group("marker")[0].isdigit())
+    rest = m.group("rest").strip()
+    if rest:
+        shape.lines.append((number, rest.lstrip(":\u2014\u2013- ").strip() if rest[:1] in ":\u2014\u2013-" else rest))
+    j = i + 1
+    while j < len(lines):
+        n, text = lines[j]
+        indent = len(text) - len(text.lstrip(" "))
+        if text.strip() and indent < min(content, 2) and not fenced[j]:
+            break
+        shape.lines.append((n, text[min(indent, content):] if text.strip() else ""))
+        j += 1
+    while shape.lines and not shape.lines[-1][1].strip():
+        j -= 1
+        shape.lines.pop()
+    shape.closed = True
+    return shape, j
+
+
+def _details(lines, fenced, i):
+    """A ``<details>`` block: the question is its summary, the answer what follows the summary."""
+    start_line = lines[i][0]
+    depth, j, summary, summary_line, body = 0, i, None, start_line, []
+    while j < len(lines):
+        n, text = lines[j]
+        lowered = text.lower()
+        depth += lowered.count("<details") - lowered.count(DETAILS_CLOSE)
+        if summary is None and (m := SUMMARY_RE.search(text)):
+            summary, summary_line = m.group("inner"), n
+            after = text[m.end():]
+            if after.strip() and DETAILS_CLOSE not in after.lower():
+                body.append((n, after))
+        elif summary is not None:
+            if depth <= 0 and DETAILS_CLOSE in lowered:
+                before = text[:lowered.rfind(DETAILS_CLOSE)]
+                if before.strip():
+                    body.append((n, before))
+            else:
+                body.append((n, text))
+        j += 1
+        if depth <= 0:
+            break
+    if summary is None:
+        return None
+    question = html.unescape(TAG_RE.sub("", summary)).strip()
+    shape = ShapeQuestion(question, summary_line, "details", IdSite(summary_line, "summary"),
+                          numbered=is_numbered(question), lines=_dedent(body))
+    shape.closed = True
+    return shape, j
+
+
+def _dedent(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    indents = [len(t) - len(t.lstrip(" ")) for _, t in lines if t.strip()]
+    cut = min(indents) if indents else 0
+    return [(n, t[cut:] if t.strip() else "") for n, t in lines]

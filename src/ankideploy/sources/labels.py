@@ -21,12 +21,13 @@ WHY_WORDS = (rf"why{_S}(?:do{_S}|would{_S})?(?:interviewers?|they|companies|empl
              rf"(?:{_S}question)?|why{_S}(?:this|it){_S}(?:is|gets){_S}asked|why{_S}it{_S}matters|"
              rf"what{_S}(?:they(?:'|\u2019)re|they{_S}are|interviewers?{_S}(?:are|is)|the{_S}interviewer{_S}is)"
              rf"{_S}(?:testing|looking{_S}for|evaluating|checking)(?:{_S}for)?|what{_S}(?:it|this){_S}tests")
-LABEL_RE = re.compile(rf"(?P<open>\*\*|__|\*|_)?[ \t]{{0,2}}(?:(?P<why>{WHY_WORDS})|(?P<answer>{ANSWER_WORDS}))"
+LABEL_RE = re.compile(rf"(?P<open>\*\*|__|\*|_)?[ \t]{{0,2}}(?:[^\w\s*_#>`\[(<]{{1,4}}[ \t]{{0,2}})?(?:(?P<why>{WHY_WORDS})|(?P<answer>{ANSWER_WORDS}))"
                       r"[ \t]{0,2}(?P<close>\*\*:|__:|\*:|_:|:\*\*|:__|:\*|:_|:|\*\*|__|\*|_)?[ \t]{0,2}", re.I)
 
 ID_RE = re.compile(r"<!--[ \t]{0,8}(?i:id)[ \t]{0,8}:[ \t]{0,8}([A-Za-z0-9][A-Za-z0-9_.\-]{2,63})[ \t]{0,8}-->")
 LOOSE_ID_RE = re.compile(r"<!--[ \t]{0,8}id\b", re.I)  # what an author meant as an id comment
 TAGS_OPEN_RE = re.compile(r"<!--[ \t]{0,8}tags[ \t]{0,8}:", re.I)
+WORDISH_RE = re.compile(r"[\w`<\[(!]")
 UNSAFE_TAG_CHAR_RE = re.compile(r"[^\w:.\-]")
 
 
@@ -52,6 +53,8 @@ def label_of(line: str) -> tuple[str, str] | None:
         return None  # "Answer the door" is prose; "Answer" alone on its line is a label
     if m.group("answer") and m.group("answer").lower() == "a" and not colon:
         return None  # a lone "A" is a label only as "A:"
+    if rest and not WORDISH_RE.search(rest[:20]):
+        rest = ""  # "**Strong answer** ✅": the emoji is decoration
     return ("why" if m.group("why") else "answer"), rest
 
 

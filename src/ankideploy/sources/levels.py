@@ -130,10 +130,18 @@ def difficulty_line(text: str) -> Level | None:
     return _emoji_level(rest) if not words else None
 
 
+GENERIC = frozenset("""practice common top frequently asked faq faqs list all sample most important technical
+    core general more other additional extra bonus""".split())
+
+
 def topic_name(title: str) -> str:
-    """'Section 2: Algorithms' -> 'Algorithms'; 'Kafka consumers' stays."""
-    text = " ".join(_strip_emoji(title).split())
+    """'Section 2: Algorithms' -> 'Algorithms'; 'Kafka consumers' stays; a title of filler words
+    only ('Interview Questions', 'FAQ') names no topic: ''."""
+    text = " ".join(_strip_emoji(title[:300]).split())
     stripped = SECTION_PREFIX_RE.sub("", text, count=1).strip(" :.\u2014\u2013-")
+    words = [w.lower() for w in WORD_RE.findall(stripped)]
+    if all(w in FILLER or w in GENERIC for w in words):
+        return ""
     return stripped or text
 
 

@@ -22,12 +22,15 @@ from .labels import label_of, without_comments
 from .levels import difficulty_line, heading_level, take_marker, topic_name
 from .quick_fire import read_quick_fire
 from .shapes import is_numbered, question_like, split_region
-from .structure import (COMMENT_ONLY_RE, Dialect, Heading, Parsed, RawQuestion, Section, classify)
+from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, Heading, Parsed, RawQuestion, Section, classify)
 
 HEADING_RE = re.compile(r"^[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 CLOSING_HASHES_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")  # "## Title ##": the closing run is not text
 FENCE_RE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 COMMENT_OPEN_RE = re.compile(r"^[ ]{0,3}<!--")
+# Sections that close a lesson rather than continue an answer
+CLOSING_RE = re.compile(r"^(?:further\s+reading|reading\s+list|resources|references|see\s+also|related|next\s+steps|"
+                        r"conclusion|summary|wrap[\s\-]?up|credits|sources|links|appendix|what's\s+next)\b", re.I)
 
 
 def scan_blocks(lines: list[tuple[int, str]]) -> tuple[list[bool], tuple[int, str] | None]:
@@ -180,6 +183,8 @@ class _Outline:
     def _plain_role(self, position: int, head: _Head, current: int | None) -> str:
         if head.label_body and (current is None or head.depth >= current):
             return "question"  # "### Docker volumes" followed by "**Answer:**"
+        if current and head.depth == current and (CLOSING_RE.match(head.text) or self._after_rule(head)):
+            return "section"  # "## Further reading" after the last answer's closing rule
         if current and (head.depth > current or (head.depth == current and self.numbered)):
             return "answer"  # "### Example" under a numbered question
         if self.depth is None or head.depth < self.depth:
@@ -187,6 +192,14 @@ class _Outline:
         if not self.numbered and self._has_body(position, head):
             return "question"
         return "text"
+
+    def _after_rule(self, head: _Head) -> bool:
+        """Whether a '---' rule (skipping blank lines) ends what stands above the heading."""
+        for index in range(head.index - 1, max(-1, head.index - 50), -1):
+            text = self.lines[index][1]
+            if text.strip():
+                return bool(RULE_RE.match(text)) and not self.flags[index]
+        return False
 
     def _has_body(self, position: int, head: _Head) -> bool:
         end = self.heads[position + 1].index if position + 1 < len(self.heads) else len(self.lines)
@@ -238,6 +251,11 @@ def _shape_questions(parsed: Parsed) -> None:
         if found:
             section.lines = stray
             section.questions.extend(_raw(q) for q in found)
+        for raw in [q for q in section.questions if q.shape == "heading"]:
+            kept, inner = split_region(raw.lines, fence_flags(raw.lines), after=_number_of(raw.heading.text))
+            if inner:
+                raw.lines = kept
+                section.questions.extend(_raw(q) for q in inner)
     stray, found = split_region(parsed.intro, fence_flags(parsed.intro))
     if found:
         first = found[0].line
@@ -245,6 +263,13 @@ def _shape_questions(parsed: Parsed) -> None:
         section = Section(Heading(0, "", first), lines=[(n, t) for n, t in stray if n >= first], kind="topic",
                           questions=[_raw(q) for q in found])
         parsed.sections.insert(0, section)
+
+
+def _number_of(text: str) -> int:
+    from .structure import split_question_heading
+    parts = split_question_heading(take_marker(without_comments(text))[0])
+    digits = re.match(r"\d{1,6}", parts[0]) if parts else None
+    return int(digits.group()) if digits else -1
 
 
 def _raw(question) -> RawQuestion:

@@ -28,6 +28,7 @@ ANSWER_WORDS = ("answer", "a", "expected", "definition", "response", "one-line",
                 "30-second", "short", "reply")
 NUMBER_HEADERS = ("#", "no", "no.", "n", "nr", "num", "number", "sl", "s.no", "sr", "sr.")
 WINDOW = 4000
+BULLET_RE = re.compile(r"^[-*+][ \t]{1,4}")
 
 
 def read_quick_fire(section: Section, fenced: list[bool], path: str, diags: Diagnostics,
@@ -139,7 +140,7 @@ class _Reader:
                     break
                 j += 1
                 continue
-            label = label_of(line_text.strip().lstrip("-*+ ").strip())
+            label = label_of(BULLET_RE.sub("", line_text.strip(), count=1))
             if not answer and label and label[0] == "answer":
                 answer.append(label[1])
             elif answer and not q_label(line_text) and not HEADING_LINE_RE.match(line_text):

@@ -44,6 +44,7 @@ class ShapeQuestion:
     site: IdSite
     lines: list[tuple[int, str]] = field(default_factory=list)
     numbered: bool = False
+    number: str = ""  # as written, "" when unnumbered
     closed: bool = False  # a list item or <details> block has ended: later lines are not its
 
 
@@ -74,7 +75,10 @@ def q_label(text: str) -> tuple[str, str] | None:
     """(number, question) for a ``Q:`` line."""
     if len(text) > WINDOW or not re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}Q", text, re.I):
         return None
-    m = Q_LABEL_RE.match(text) or Q_LABEL_PLAIN_RE.match(text)
+    m = Q_LABEL_RE.match(text)
+    if m and m.group("open") and m.group(0).count(m.group("open")) < 2:
+        return None  # "**Q2. What is X?**": a bold question line, not a "Q:" label
+    m = m or Q_LABEL_PLAIN_RE.match(text)
     if not m or not (m.group("rest") or "").strip():
         return None
     return m.group("n") or "", m.group("rest").strip()
@@ -93,8 +97,13 @@ def list_question(text: str) -> re.Match | None:
     return m
 
 
-def split_region(lines: list[tuple[int, str]], fenced: list[bool]) -> tuple[list[tuple[int, str]], list[ShapeQuestion]]:
-    """The region's lines that belong to no question, and its questions, in order."""
+def split_region(lines: list[tuple[int, str]], fenced: list[bool],
+                 after: int | None = None) -> tuple[list[tuple[int, str]], list[ShapeQuestion]]:
+    """The region's lines that belong to no question, and its questions, in order.
+
+    With ``after`` (the number of the question heading these lines stand under, -1 if it has
+    none), the lines are an answer: only a question that continues the numbering ('**Q2. ...**'
+    under '### 1.') starts there, so an answer's own bold lines and lists stay in it."""
     numbered_bold = _numbered_bold_style(lines, fenced)
     stray: list[tuple[int, str]] = []
     found: list[ShapeQuestion] = []
@@ -102,6 +111,10 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool]) -> tuple[list
     while i < len(lines):
         number, text = lines[i]
         question = None if fenced[i] else _start(lines, fenced, i, numbered_bold)
+        if question and after is not None:
+            expected = _number(found[-1]) + 1 if found else after + 1
+            if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
+                question = None
         if question is None:
             (found[-1].lines if found and _open(found[-1]) else stray).append((number, text))
             i += 1
@@ -109,6 +122,13 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool]) -> tuple[list
         question, i = question
         found.append(question)
     return stray, found
+
+
+def _number(question: ShapeQuestion) -> int:
+    m = None if question.number else QUESTION_NUMBER_RE.match(question.text.strip()[:40])
+    written = question.number or ((m.group(1) or m.group(2)) if m else "")
+    digits = re.match(r"\d{1,6}", written)
+    return int(digits.group()) if digits else -2
 
 
 def _open(question: ShapeQuestion) -> bool:
@@ -138,7 +158,7 @@ def _start(lines, fenced, i, numbered_bold: bool):
         return _list_item(lines, fenced, i, m)
     if parts := q_label(text):
         qn, question = parts
-        return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn)), i + 1
+        return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn), number=qn), i + 1
     if parts := bold_question(text):
         question, rest = parts
         if numbered_bold and not is_numbered(question):

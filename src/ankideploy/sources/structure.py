@@ -174,7 +174,8 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
         diags.error(path, heading.line, "question heading has no text")
         return None
     inside = ctx.fenced(raw.lines) if ctx.fenced else [False] * len(raw.lines)
-    lines, line_level = _take_difficulty(raw.lines, inside)
+    lines = _unwrap_reveal(raw.lines, inside)
+    lines, line_level = _take_difficulty(lines, inside)
     lines = _unquote_answer(lines, inside)
     lines, stamp, more_tags = take_stamps(lines, inside, bool(on_heading), path, diags)
     stamp = stamp or (on_heading.group(1) if on_heading else "")
@@ -202,7 +203,7 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
 def _no_answer(raw: RawQuestion, number: str, label_line: int, ctx: _Context) -> None:
     """A numbered heading or a labelled question without an answer is an error; an unnumbered
     question-like line with nothing under it ("**Any questions?**") is reported and skipped."""
-    if raw.shape == "heading" or number or label_line:
+    if number or label_line:
         ctx.diags.error(ctx.path, label_line or raw.heading.line,
                         f"question{' Q' + number if number else ''} has no answer")
     else:
@@ -235,6 +236,42 @@ def _level(marker: Level | None, ctx: _Context) -> tuple[Level | None, str]:
     if ctx.default.level:
         return ctx.default.level, ctx.default.source
     return None, ""
+
+
+REVEAL_RE = re.compile(r"^(?:show|reveal|click|tap|see|view|expand|toggle|open)\b|^(?:model\s+|sample\s+)?answer\b|"
+                       r"^solution\b", re.I)
+
+
+def _unwrap_reveal(lines, inside) -> list[tuple[int, str]]:
+    """An answer hidden in '<details><summary>Show answer</summary> … </details>' is the answer:
+    the wrapper and its summary are not part of it (the card's back already hides it)."""
+    from .shapes import DETAILS_OPEN_RE, SUMMARY_RE, TAG_RE
+    out = list(lines)
+    for i, ((_, text), in_fence) in enumerate(zip(lines, inside)):
+        if in_fence or not DETAILS_OPEN_RE.match(text):
+            continue
+        for k in range(i, min(i + 3, len(lines))):
+            m = SUMMARY_RE.search(lines[k][1])
+            if m and REVEAL_RE.match(TAG_RE.sub("", m.group("inner")).strip()):
+                out[i] = (lines[i][0], DETAILS_OPEN_RE.sub("", out[i][1], count=1))
+                out[k] = (lines[k][0], SUMMARY_RE.sub("", out[k][1], count=1))
+                _drop_close(out, inside, k)
+                break
+    return out
+
+
+def _drop_close(out, inside, start: int) -> None:
+    depth = 1
+    for j in range(start, len(out)):
+        if inside[j]:
+            continue
+        lowered = out[j][1].lower()
+        depth += lowered.count("<details") - lowered.count("</details")
+        if depth <= 0:
+            index = lowered.rfind("</details")
+            end = out[j][1].find(">", index)
+            out[j] = (out[j][0], out[j][1][:index] + (out[j][1][end + 1:] if end >= 0 else ""))
+            return
 
 
 def _take_difficulty(lines, inside) -> tuple[list[tuple[int, str]], Level | None]:
@@ -440,14 +477,15 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
     if stray:
         diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     report_suspicious(parsed.intro, dialect, path, diags, skipped, "it is in the lesson's introduction, not under a question")
-    for section in parsed.sections:
+    for position, section in enumerate(parsed.sections):
         kind = section.kind or classify(section.heading.text)
         if kind == "quick-fire":
             quick_fire.extend(dialect.quick_fire(section, path, diags, skipped))
         elif kind == "how-to":
-            how_to.extend(_list_items(section.lines))
+            how_to.extend(_how_to(section, dialect, path, diags, skipped))
         elif kind == "level" or section.questions:
-            found = _question_section(section, kind, dialect, path, diags, skipped, default)
+            nested = _nested_questions(parsed.sections, position)
+            found = _question_section(section, kind, dialect, path, diags, skipped, default, nested)
             questions.extend(found)
             groups.append((section, [_heading_number(raw) for raw in section.questions if raw.shape == "heading"]))
         else:
@@ -467,14 +505,25 @@ def _note_unlevelled(questions: list[Question], path: str, diags: Diagnostics) -
                    " them; add 'level:' front matter or build with --default-level")
 
 
+def _nested_questions(sections: list[Section], position: int) -> bool:
+    """Whether a section's sub-sections hold questions ('## Beginner' over '### Docker')."""
+    depth = sections[position].heading.depth
+    for section in sections[position + 1:]:
+        if section.heading.depth <= depth:
+            return False
+        if section.questions:
+            return True
+    return False
+
+
 def _question_section(section: Section, kind: str, dialect: Dialect, path: str, diags: Diagnostics,
-                      skipped: list[Skipped], default: LevelDefault) -> list[Question]:
+                      skipped: list[Skipped], default: LevelDefault, nested: bool = False) -> list[Question]:
     level = section.level if section.level else (heading_level(section.heading.text) if kind == "level" else None)
     topic = section.topic if section.topic else ("" if kind == "level" or not section.heading.text
                                                  else topic_name(section.heading.text))
     ctx = _Context(path, diags, skipped, level, topic, default, dialect.fenced)
     _stray_in_section(section, kind, dialect, path, diags, skipped)
-    if kind == "level" and not section.questions:
+    if kind == "level" and not section.questions and not nested:
         diags.warning(path, section.heading.line, f"level section '{section.heading.text}' has no questions")
     if kind != "level" and section.heading.text and not section.level and (hint := nearest_level(section.heading.text)):
         diags.warning(path, section.heading.line, f"'{section.heading.text}' is not a level, so its questions are"
@@ -540,6 +589,15 @@ def _other_section(section: Section, dialect: Dialect, path: str, diags: Diagnos
                    skipped: list[Skipped]) -> None:
     report_suspicious(section.lines, dialect, path, diags, skipped,
                       f"section '{_short(section.heading.text)}' holds no questions the lesson's shape allows")
+
+
+def _how_to(section: Section, dialect: Dialect, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list[Block]:
+    """The steps of 'How to use this material'; a question or answer standing there is reported."""
+    inside = dialect.fenced(section.lines)
+    odd = {n for (n, t), f in zip(section.lines, inside) if not f and suspicious(t)}
+    report_suspicious(section.lines, dialect, path, diags, skipped, "it stands in the 'How to use' section, whose"
+                      " lines become the deck description, not cards")
+    return _list_items([(n, t) for n, t in section.lines if n not in odd])
 
 
 def _list_items(lines: list[tuple[int, str]]) -> list[Block]:

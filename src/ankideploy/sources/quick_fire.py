@@ -20,7 +20,7 @@ from .structure import HEADING_LINE_RE, Section, meaningful, quick_fire_row, spl
 
 SEPARATOR_RE = re.compile(r"^[ \t]{0,3}\|?[ \t]{0,3}:?-+:?[ \t]{0,3}(?:\|[ \t]{0,3}:?-+:?[ \t]{0,3})*\|?[ \t]*$")
 ITEM_RE = re.compile(r"^(?P<indent>[ ]{0,3})(?P<marker>[-*+]|\d{1,9}[.)])[ \t]{1,4}(?P<text>.*)$")
-ARROW_RE = re.compile(r"[ \t]{0,3}(?:\u2192|->|=>|\u21d2|\u27f6)[ \t]{0,3}")
+ARROW_RE = re.compile(r"[ \t]{0,3}(?:\u2192|(?<!-)->|=>|\u21d2|\u27f6)[ \t]{0,3}")
 INLINE_ANSWER_RE = re.compile(r"[ \t]{1,3}(?:\*\*|__)?A(?:\*\*|__)?[ \t]{0,2}:(?:\*\*|__)?[ \t]{0,3}")
 BOLD_ITEM_RE = re.compile(r"^(\*\*|__)(?P<q>[^*_].*?)\1[ \t]{0,3}(?:[:\u2014\u2013\-][ \t]{0,3})?(?P<a>.*)$")
 QUESTION_WORDS = ("question", "q", "prompt", "term", "concept", "ask", "topic")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..lesson import IdSite
-from .labels import label_of
+from .labels import comments, label_of, without_comments
 
 QUESTION_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?[ \t]{0,2}(\d{1,6}[a-z]?)[ \t]{0,2}[.:)\]]?|(\d{1,6}[a-z]?)[ \t]{0,2}[.:)])"
                                 r"(?:[ \t]+|$)", re.I)
@@ -30,7 +30,7 @@ LIST_BOLD_RE = re.compile(r"(?P<indent>[ ]{0,3})(?P<marker>\d{1,9}[.)]|[-*+])(?P
 DETAILS_OPEN_RE = re.compile(r"[ ]{0,3}<details\b[^>]{0,200}>", re.I)
 SUMMARY_RE = re.compile(r"<summary\b[^>]{0,200}>(?P<inner>.*?)</summary\s{0,3}>", re.I)
 DETAILS_CLOSE = "</details"
-TAG_RE = re.compile(r"<[^<>]{0,200}>")
+TAG_RE = re.compile(r"<(?!!--)[^<>]{0,200}>")
 WINDOW = 2000  # a question line longer than this is prose
 
 
@@ -66,7 +66,7 @@ def bold_question(text: str) -> tuple[str, str] | None:
     if not m or label_of(text):
         return None
     inner = m.group("inner").strip()
-    if not question_like(inner) or Q_LABEL_RE.match(text):
+    if not question_like(inner) or q_label(text):
         return None
     return inner, m.group("rest").strip()
 
@@ -76,7 +76,7 @@ def q_label(text: str) -> tuple[str, str] | None:
     if len(text) > WINDOW or not re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}Q", text, re.I):
         return None
     m = Q_LABEL_RE.match(text)
-    if m and m.group("open") and m.group(0).count(m.group("open")) < 2:
+    if m and m.group("open") and text[:m.start("rest") if m.group("rest") else len(text)].count(m.group("open")) < 2:
         return None  # "**Q2. What is X?**": a bold question line, not a "Q:" label
     m = m or Q_LABEL_PLAIN_RE.match(text)
     if not m or not (m.group("rest") or "").strip():
@@ -163,7 +163,8 @@ def _start(lines, fenced, i, numbered_bold: bool):
         question, rest = parts
         if numbered_bold and not is_numbered(question):
             return None
-        shape = ShapeQuestion(question, number, "bold", IdSite(number, "end"), numbered=is_numbered(question))
+        rest, stamps = _stamps_apart(rest)
+        shape = ShapeQuestion(question + stamps, number, "bold", IdSite(number, "end"), numbered=is_numbered(question))
         if rest:
             shape.lines.append((number, rest))
         return shape, i + 1
@@ -173,9 +174,9 @@ def _start(lines, fenced, i, numbered_bold: bool):
 def _list_item(lines, fenced, i, m: re.Match):
     number = lines[i][0]
     content = len(m.group("indent")) + len(m.group("marker")) + len(m.group("gap"))
-    shape = ShapeQuestion(m.group("inner").strip(), number, "list", IdSite(number, "end"),
+    rest, stamps = _stamps_apart(m.group("rest").strip())
+    shape = ShapeQuestion(m.group("inner").strip() + stamps, number, "list", IdSite(number, "end"),
                           numbered=m.group("marker")[0].isdigit())
-    rest = m.group("rest").strip()
     if rest:
         shape.lines.append((number, rest.lstrip(":\u2014\u2013- ").strip() if rest[:1] in ":\u2014\u2013-" else rest))
     j = i + 1
@@ -223,6 +224,14 @@ def _details(lines, fenced, i):
                           numbered=is_numbered(question), lines=_dedent(body))
     shape.closed = True
     return shape, j
+
+
+def _stamps_apart(rest: str) -> tuple[str, str]:
+    """The rest of a question line without its id and tags comments, and those comments: they
+    stand at the end of the line (where ``stamp`` writes them) but belong to the question."""
+    stamps = "".join(" " + rest[start:end] for start, end, inner in comments(rest)
+                     if without_comments(rest[start:end]) == "")
+    return without_comments(rest).strip(), stamps
 
 
 def _dedent(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:

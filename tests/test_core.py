@@ -46,7 +46,7 @@ def plain(html: str) -> str:
     """The text a learner reads; element boundaries (a link inside a sentence) add no space before punctuation."""
     from bs4 import BeautifulSoup
     text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
-    return re.sub(r" ([,.;:!?])", r"\1", text)
+    return re.sub(r" ([,.;:!?])(?=\s|$)", r"\1", text)
 
 
 @pytest.fixture(scope="module")

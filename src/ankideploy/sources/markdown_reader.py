@@ -22,10 +22,8 @@ from .labels import label_of, without_comments
 from .levels import difficulty_line, heading_level, take_marker, topic_name
 from .quick_fire import read_quick_fire
 from .shapes import is_numbered, question_like, split_region
-from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, Heading, Parsed, RawQuestion, Section, classify)
+from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, atx_heading, Heading, Parsed, RawQuestion, Section, classify)
 
-HEADING_RE = re.compile(r"^[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-CLOSING_HASHES_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")  # "## Title ##": the closing run is not text
 FENCE_RE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 COMMENT_OPEN_RE = re.compile(r"^[ ]{0,3}<!--")
 # Sections that close a lesson rather than continue an answer
@@ -60,10 +58,6 @@ def fence_flags(lines: list[tuple[int, str]]) -> list[bool]:
     return scan_blocks(lines)[0]
 
 
-def _heading_text(m: re.Match) -> str:
-    return CLOSING_HASHES_RE.sub("", m.group(2) or "").strip()
-
-
 @dataclass
 class _Head:
     """One heading and what the outline needs to know of it."""
@@ -93,9 +87,8 @@ def _headings(lines, flags) -> list[_Head]:
     for index, ((number, text), in_fence) in enumerate(zip(lines, flags)):
         if in_fence or not text.lstrip(" ").startswith("#"):
             continue
-        if m := HEADING_RE.match(text):
-            heading_text = _heading_text(m)
-            heads.append(_Head(index, len(m.group(1)), heading_text, number, _kind(heading_text)))
+        if heading := atx_heading(text):
+            heads.append(_Head(index, heading[0], heading[1], number, _kind(heading[1])))
     for position, head in enumerate(heads):
         end = heads[position + 1].index if position + 1 < len(heads) else len(lines)
         head.label_body = _starts_with_label(lines, flags, head.index + 1, end)

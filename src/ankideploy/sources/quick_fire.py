@@ -16,7 +16,7 @@ from ..diagnostics import Diagnostics
 from ..lesson import IdSite, QuickFire, Skipped
 from .labels import label_of, without_comments
 from .shapes import bold_question, q_label, question_like
-from .structure import HEADING_LINE_RE, Section, meaningful, quick_fire_row, split_question_heading, suspicious
+from .structure import Section, atx_heading, meaningful, quick_fire_row, split_question_heading, suspicious
 
 SEPARATOR_RE = re.compile(r"^[ \t]{0,3}\|?[ \t]{0,3}:?-+:?[ \t]{0,3}(?:\|[ \t]{0,3}:?-+:?[ \t]{0,3})*\|?[ \t]*$")
 ITEM_RE = re.compile(r"^(?P<indent>[ ]{0,3})(?P<marker>[-*+]|\d{1,9}[.)])[ \t]{1,4}(?P<text>.*)$")
@@ -46,7 +46,7 @@ def read_quick_fire(section: Section, fenced: list[bool], path: str, diags: Diag
             diags.warning(path, number, f"{what} skipped: it fits no quick-fire shape (table row,"
                           " 'Q: ... → answer', '- **question** answer', 'Q:'/'A:' lines)")
             reported = True
-    plain = [(n, t) for n, t in stray if not suspicious(t) and "?" not in t and not HEADING_LINE_RE.match(t)]
+    plain = [(n, t) for n, t in stray if not suspicious(t) and "?" not in t and not atx_heading(t)]
     if not reader.rows and not reader.used:
         diags.warning(path, section.heading.line, "quick-fire section has no rows")
     elif plain and not reported:
@@ -143,7 +143,7 @@ class _Reader:
             label = label_of(BULLET_RE.sub("", line_text.strip(), count=1))
             if not answer and label and label[0] == "answer":
                 answer.append(label[1])
-            elif answer and not q_label(line_text) and not HEADING_LINE_RE.match(line_text):
+            elif answer and not q_label(line_text) and not atx_heading(line_text):
                 answer.append(line_text.strip())
             else:
                 break
@@ -158,13 +158,13 @@ class _Reader:
 
     def _question_block(self, i: int) -> int | None:
         number, text = self.lines[i]
-        heading = HEADING_LINE_RE.match(text[:WINDOW])
+        heading = atx_heading(text)
         if heading:
-            question = without_comments(heading.group(1)).strip()
+            question = without_comments(heading[1]).strip()
             if not question_like(question):
                 self.used.add(number)
                 return i + 1  # a sub-heading among the rows
-            question, site, shape, rest = heading.group(1), IdSite(number, "below"), "heading", ""
+            question, site, shape, rest = heading[1], IdSite(number, "below"), "heading", ""
         elif parts := bold_question(text):
             question, site, shape, rest = parts[0] + _trailing_comments(text), IdSite(number, "end"), "bold", parts[1]
         else:
@@ -172,7 +172,7 @@ class _Reader:
         answer, j = ([rest] if rest else []), i + 1
         while j < len(self.lines):
             line_text = self.lines[j][1]
-            if not self.fenced[j] and (HEADING_LINE_RE.match(line_text) or bold_question(line_text)
+            if not self.fenced[j] and (atx_heading(line_text) or bold_question(line_text)
                                        or q_label(line_text) or ITEM_RE.match(line_text) or "|" in line_text):
                 break
             if line_text.strip():

@@ -105,12 +105,13 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
     none), the lines are an answer: only a question that continues the numbering ('**Q2. ...**'
     under '### 1.') starts there, so an answer's own bold lines and lists stay in it."""
     numbered_bold = _numbered_bold_style(lines, fenced)
+    ends = _details_ends(lines, fenced)
     stray: list[tuple[int, str]] = []
     found: list[ShapeQuestion] = []
     i = 0
     while i < len(lines):
         number, text = lines[i]
-        question = None if fenced[i] else _start(lines, fenced, i, numbered_bold)
+        question = None if fenced[i] else _start(lines, fenced, i, numbered_bold, ends)
         if question and after is not None:
             expected = _number(found[-1]) + 1 if found else after + 1
             if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
@@ -149,11 +150,29 @@ def _numbered_bold_style(lines, fenced) -> bool:
     return numbered >= 2 and numbered > plain
 
 
-def _start(lines, fenced, i, numbered_bold: bool):
+def _details_ends(lines, fenced) -> dict[int, int]:
+    """For each line opening a ``<details>`` block, the index after the line that closes it (the
+    end of the lines when it is never closed): one pass, so nested or unclosed blocks stay linear."""
+    ends, stack = {}, []
+    for index, ((_, text), in_fence) in enumerate(zip(lines, fenced)):
+        if in_fence or "<" not in text:
+            continue
+        lowered = text.lower()
+        for _ in range(lowered.count("<details")):
+            stack.append(index)
+        for _ in range(lowered.count(DETAILS_CLOSE)):
+            if stack:
+                ends[stack.pop()] = index + 1
+    for index in stack:
+        ends[index] = len(lines)
+    return ends
+
+
+def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int]):
     """The question starting at line ``i`` and the index after what it consumed, or None."""
     number, text = lines[i]
     if DETAILS_OPEN_RE.match(text):
-        return _details(lines, fenced, i)
+        return _details(lines, i, ends.get(i, i + 1))
     if m := list_question(text):
         return _list_item(lines, fenced, i, m)
     if parts := q_label(text):
@@ -194,36 +213,34 @@ def _list_item(lines, fenced, i, m: re.Match):
     return shape, j
 
 
-def _details(lines, fenced, i):
-    """A ``<details>`` block: the question is its summary, the answer what follows the summary."""
-    start_line = lines[i][0]
-    depth, j, summary, summary_line, body = 0, i, None, start_line, []
-    while j < len(lines):
+def _details(lines, i: int, end: int):
+    """A ``<details>`` block (lines ``i`` to ``end``): the question is its summary, the answer
+    what follows the summary."""
+    summary, summary_line, body = None, lines[i][0], []
+    for j in range(i, end):
         n, text = lines[j]
-        lowered = text.lower()
-        depth += lowered.count("<details") - lowered.count(DETAILS_CLOSE)
-        if summary is None and (m := SUMMARY_RE.search(text)):
+        if summary is None and (m := SUMMARY_RE.search(text[:WINDOW])):
             summary, summary_line = m.group("inner"), n
             after = text[m.end():]
             if after.strip() and DETAILS_CLOSE not in after.lower():
                 body.append((n, after))
         elif summary is not None:
-            if depth <= 0 and DETAILS_CLOSE in lowered:
+            lowered = text.lower()
+            if j == end - 1 and DETAILS_CLOSE in lowered:
                 before = text[:lowered.rfind(DETAILS_CLOSE)]
                 if before.strip():
                     body.append((n, before))
             else:
                 body.append((n, text))
-        j += 1
-        if depth <= 0:
-            break
+        elif j > i + 2:
+            return None  # no summary near the top: not a question
     if summary is None:
         return None
     question = html.unescape(TAG_RE.sub("", summary)).strip()
     shape = ShapeQuestion(question, summary_line, "details", IdSite(summary_line, "summary"),
                           numbered=is_numbered(question), lines=_dedent(body))
     shape.closed = True
-    return shape, j
+    return shape, end
 
 
 def _stamps_apart(rest: str) -> tuple[str, str]:

@@ -26,7 +26,7 @@ HOW_TO_RE = re.compile(r"^how\s{1,3}to\s{1,3}use\b", re.I)
 COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
 RULE_RE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]{0,3}\1){2,}[ \t]*$")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
-HEADING_LINE_RE = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$")
+ATX_OPEN_RE = re.compile(r"[ ]{0,3}(#{1,6})(?=[ \t]|$)")
 
 
 @dataclass
@@ -96,6 +96,19 @@ def classify(title: str) -> str:
     if heading_level(stripped):
         return "level"
     return "other"
+
+
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """(depth, text) of an ATX heading line ('## Title ##' gives (2, 'Title')); None for any
+    other line. Plain string work, linear in the line (a regex for the closing run is not)."""
+    m = ATX_OPEN_RE.match(line)
+    if not m:
+        return None
+    text = line[m.end():].strip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip(" \t")
+    return len(m.group(1)), text
 
 
 def split_question_heading(text: str) -> tuple[str, str] | None:
@@ -541,7 +554,7 @@ def _stray_in_section(section: Section, kind: str, dialect: Dialect, path: str, 
                       skipped: list[Skipped]) -> None:
     stray = meaningful(section.lines)
     for number, text in stray:
-        if label_of(text) and not HEADING_LINE_RE.match(text):
+        if label_of(text) and not atx_heading(text):
             diags.error(path, number, "answer with no question: this label is not under a question heading")
             return
     where = f"'{section.heading.text}'" if section.heading.text else "this section"
@@ -571,8 +584,8 @@ def suspicious(text: str) -> str | None:
     stripped = text.strip()
     if not stripped or len(stripped) > 2000:
         return None
-    if m := HEADING_LINE_RE.match(text):
-        inner = without_comments(m.group(1)).strip()
+    if heading := atx_heading(text):
+        inner = without_comments(heading[1]).strip()
         if take_marker(inner)[0].endswith("?"):
             return f"question heading '{_short(inner)}'"
         return None

@@ -330,3 +330,18 @@ def test_a_failed_update_leaves_the_collection_untouched(course_run, tmp_path):
     with pytest.raises(Exception):
         course.import_and_apply(c.col, [(broken, manifest)], "suspend")
     assert everything(c.col) == before
+
+
+def test_update_logic_keeps_out_of_qt():
+    import ast
+
+    def imported(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        return names
+    assert not imported(REPO / "addon" / "course.py") & {"aqt", "ankideploy"}
+    assert not imported(REPO / "addon" / "fetch.py") & {"aqt", "anki", "ankideploy"}

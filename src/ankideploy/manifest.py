@@ -176,8 +176,7 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
 
     ``orphans``: also the retired notes of lessons not in this package (deleted lessons)."""
     def mine(change: Change) -> bool:
-        return change.lesson == lesson_id or (orphans and change.lesson not in release_lessons)
-    release_lessons = release.lessons
+        return change.lesson == lesson_id or (orphans and change.lesson not in release.lessons)
     log = release.changelog
     new = [c for c in log.new if mine(c)]
     changed = [c for c in log.changed if mine(c)]
@@ -192,7 +191,7 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
             if items:
                 parts.append(f"<p>{title}:</p>{_list(items)}")
     retired_all = [(guid, r) for guid, r in release.retired
-                   if r.lesson == lesson_id or (orphans and r.lesson not in release_lessons)]
+                   if r.lesson == lesson_id or (orphans and r.lesson not in release.lessons)]
     if retired_all:
         search = "nid:" + ",".join(str(identity.note_id(guid)) for guid, _ in retired_all)
         count = len(retired_all)
@@ -204,7 +203,8 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
 
 
 def _list(items: list[Change]) -> str:
-    shown = "".join(f"<li>{html.escape(c.label)}: {html.escape(_short(c.question))}</li>" for c in items[:LISTED])
+    shown = "".join(f"<li>{html.escape(c.label)}" + (f": {html.escape(_short(c.question))}" if c.question != c.label
+                                                     else "") + "</li>" for c in items[:LISTED])
     more = f"<li>and {len(items) - LISTED} more</li>" if len(items) > LISTED else ""
     return f"<ul>{shown}{more}</ul>"
 

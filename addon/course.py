@@ -197,15 +197,19 @@ def _roll_back(col: Any, start: int) -> None:
 # manifests that arrived by hand (File -> Import) ----------------------------------------------
 
 
+def manifest_names(media_dir: str) -> set[str]:
+    try:
+        with os.scandir(media_dir) as entries:
+            return {e.name for e in entries if e.name.startswith("_ankideploy-") and MANIFEST_NAME_RE.match(e.name)}
+    except OSError:
+        return set()
+
+
 def pending_manifests(media_dir: str, applied: Any, limit: int = 2000) -> list[Manifest]:
     """The newest manifest of each course in the media folder that is newer than the one applied."""
     applied = applied if isinstance(applied, dict) else {}
     newest: dict[str, Manifest] = {}
-    try:
-        names = sorted(n for n in os.listdir(media_dir) if MANIFEST_NAME_RE.match(n))[-limit:]
-    except OSError:
-        return []
-    for name in names:
+    for name in sorted(manifest_names(media_dir))[-limit:]:
         path = os.path.join(media_dir, name)
         try:
             if os.path.getsize(path) > MAX_MANIFEST_BYTES:

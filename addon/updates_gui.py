@@ -72,6 +72,7 @@ class Updater:
         self.messages: list[str] = []  # every line shown, newest last
         self.summary_box: QMessageBox | None = None
         self.listeners: list[Callable[[], None]] = []  # the open dialog refreshes itself
+        self.known_manifests: set[str] = set()  # manifest files already looked at
 
     # starting --------------------------------------------------------------------------------
 
@@ -206,15 +207,23 @@ class Updater:
     # File -> Import by hand ---------------------------------------------------------------------------
 
     def on_operation(self, changes: Any, initiator: Any) -> None:
+        # An import changes notes or decks (a deck's description at least); a new manifest file
+        # name in the media folder says whether it was a course package worth a look.
         try:
-            if type(initiator).__name__ == "ImportDialog" and getattr(changes, "note", False):
+            if not self.busy and (getattr(changes, "note", False) or getattr(changes, "deck", False)):
                 self.apply_hand_imports()
         except Exception:
             self.log.exception("course updates: could not look at an import")
 
     def apply_hand_imports(self) -> None:
         col = self.mw.col
-        if col is None or not course.pending_manifests(col.media.dir(), col.get_config(course.APPLIED_KEY, {})):
+        if col is None:
+            return
+        names = course.manifest_names(col.media.dir())
+        if names <= self.known_manifests:
+            return  # nothing arrived since the last look
+        self.known_manifests |= names
+        if not course.pending_manifests(col.media.dir(), col.get_config(course.APPLIED_KEY, {})):
             return
         policy = self.policy()
 

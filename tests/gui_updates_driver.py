@@ -12,6 +12,8 @@ manager, and then, as a learner would:
   4  clicks "Show these notes" in the summary
   5  four broken updates, each with "Check now": a wrong sha256, a truncated package,
      a 404, and a server that is down
+  6  version 3 (one more question deleted) imported by hand, in an operation as
+     File → Import runs it: the add-on applies its manifest too
 
 It records, after each step, every note, card and revlog row (digests), the lines shown
 to the learner and anything Anki would have turned into an error dialog, and writes it
@@ -69,6 +71,12 @@ class Driver:
 
     def fail(self, message: str) -> None:
         self.result["errors"].append(message)
+        try:
+            from aqt import mw
+            self.result["addon_log"] = _read_addon_log(mw, self.package)
+            message += "\nadd-on log:\n" + self.result["addon_log"][-3000:]
+        except Exception:
+            pass
         self.write_result()
         print(f"gui_updates_driver: FAILED: {message}", flush=True)
         os._exit(2)
@@ -217,7 +225,7 @@ class Driver:
 
     def next_breakage(self) -> None:
         if not self.breakages:
-            self.finish()
+            self.later(100, self.import_by_hand)
             return
         kind = self.breakages.pop(0)
         data = json.loads((Path(self.args.v2) / "course.json").read_text())
@@ -248,6 +256,26 @@ class Driver:
         self.updater.summary_box = None
         self.wait(lambda: not self.updater.busy and len(self.updater.messages) > shown, done, f"the {kind} case")
 
+    def import_by_hand(self) -> None:
+        """6: version 3 imported with Anki's importer in an operation, as File -> Import does."""
+        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+        from aqt import mw
+        from aqt.operations import CollectionOp
+
+        package = next(Path(self.args.v3).glob("*.apkg"))
+        request = ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions())
+        self.updater.summary_box = None
+        CollectionOp(parent=mw, op=lambda col: col.import_anki_package(request)).run_in_background()
+
+        def done() -> None:
+            col = mw.col
+            note = col.get_note(col.db.scalar("SELECT id FROM notes WHERE guid = ?", self.args.hand_guid))
+            self.step("hand", summary=self.updater.summary_box.text(), tags=note.tags,
+                      queues=[c.queue for c in note.cards()])
+            self.finish()
+
+        self.wait(lambda: self.updater.summary_box is not None, done, "the hand import's summary")
+
     def finish(self) -> None:
         from aqt import mw
         from aqt.qt import QApplication, QMessageBox
@@ -264,7 +292,7 @@ class Driver:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    for name in ("base", "addon", "v1", "v2", "site", "result", "retired_guid", "kept_guid"):
+    for name in ("base", "addon", "v1", "v2", "v3", "site", "result", "retired_guid", "kept_guid", "hand_guid"):
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, required=True)
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -19,7 +19,7 @@ from test_addon_gui import DRIVER as _UNUSED  # noqa: F401
 pytestmark = pytest.mark.gui
 
 LESSON = "episode-6-scaling-reliability-microservices-web3/6.9-interview-questions.md"
-Q2, Q4 = "ad:fa35f75dd3f7d042", "ad:d3e85bf19ee44b72"
+Q2, Q4, Q5 = "ad:fa35f75dd3f7d042", "ad:d3e85bf19ee44b72", "ad:97a0b41b072c6dba"
 NEW_QUESTION = "### Q12. What is a health check?\n\n**Model answer:** A request the load balancer sends.\n\n"
 
 
@@ -45,11 +45,16 @@ def run(tmp_path_factory):
     text = text.replace(q4, "").replace("in front of Node.js?", "in front of a Node.js app?")
     lesson.write_text(text.replace("## Quick-fire", NEW_QUESTION + "## Quick-fire", 1), encoding="utf-8")
     assert not build_decks([content], tmp / "v2", epoch=1_800_086_400).diagnostics.error_count
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace(re.search(r"### Q5\. .*?(?=### Q|## )", text, re.S).group(0), ""),
+                      encoding="utf-8")
+    assert not build_decks([content], tmp / "v3", epoch=1_800_172_800).diagnostics.error_count
     addon = package_addon(None, tmp / "addon")
     result_file = tmp / "result.json"
     driver = Path(__file__).resolve().parent / "gui_updates_driver.py"
     proc = subprocess.Popen([sys.executable, str(driver), "--base", str(tmp / "base"), "--addon", str(addon),
-                             "--v1", str(tmp / "v1"), "--v2", str(tmp / "v2"), "--site", str(tmp / "site"),
+                             "--v1", str(tmp / "v1"), "--v2", str(tmp / "v2"), "--v3", str(tmp / "v3"),
+                             "--site", str(tmp / "site"), "--hand-guid", Q5,
                              "--result", str(result_file), "--retired-guid", Q4, "--kept-guid", Q2],
                             env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -112,6 +117,13 @@ def test_broken_update_changes_nothing_and_says_one_line(run, kind, words):
     assert words in line and "\n" not in line and "will retry" in line, line
     assert not step["summary_shown"]
     assert step["subscriptions"][0]["error"] and step["subscriptions"][0]["version"] == "2027-01-16T08:00:00Z"
+
+
+def test_a_package_imported_by_hand_is_applied_too(run):
+    hand = run["steps"]["hand"]
+    assert hand["summary"] == "Final Production Deployment 2027-01-17: 0 questions changed, 0 new, 1 retired (suspended)"
+    assert "ankideploy::retired" in hand["tags"] and hand["queues"] == [-1]
+    assert hand["snapshot"]["notes"] == 22 and hand["snapshot"]["revlog"] == 3
 
 
 def test_nothing_reached_an_error_dialog(run):

@@ -152,3 +152,12 @@ def test_a_retired_question_without_its_old_package_is_named_by_its_label(tmp_pa
     shutil.rmtree(tmp_path / "v1")
     result = build_decks([content_copy], tmp_path / "v2", epoch=T2)
     assert result.release.changelog.retired[0].question == "6.9 Q4"
+
+
+def test_the_workflow_publishes_course_json_with_the_packages():
+    import yaml
+    from conftest import REPO
+    flow = yaml.safe_load((REPO / ".github" / "workflows" / "decks.yml").read_text())
+    release = " ".join(str(step.get("run", "")) for step in flow["jobs"]["release"]["steps"])
+    assert "dist/course.json" in release and "dist/*.apkg" in release
+    assert "releases/latest/download/course.json" in release

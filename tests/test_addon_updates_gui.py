@@ -35,6 +35,9 @@ def run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("anki-updates")
     env = _qt_env(tmp)
+    # Anki runs one instance per user: a second one (another test run on this machine) would hand
+    # its arguments to the first and quit. A key of its own keeps this Anki to itself.
+    env["ANKI_SINGLE_INSTANCE_KEY"] = f"ankideploy-updates-test-{os.getpid()}-{tmp.name}"
     _require_aqt(env)
     content = tmp / "content"
     shutil.copytree(CONTENT, content, ignore=shutil.ignore_patterns("ankideploy-state.json"))

@@ -209,7 +209,6 @@ class Planner:
         # refresh: every note counts as changed (after a revert of the state file, say)
         self.old, self.now, self.refresh = old, now, refresh
         self.state = State(notes=dict(old.notes), notetypes=dict(old.notetypes), retired=dict(old.retired))
-        self.revived: list[str] = []  # GUIDs of retired notes whose question came back
 
     def notetype(self, type_id: int, name: str, signature: str, fields: list[str]) -> tuple[int, list[str] | None]:
         """Its modification time, and its previous fields when the fields changed (a schema change)."""
@@ -229,18 +228,16 @@ class Planner:
         gone = self.state.retired.pop(guid, None)
         if gone is not None:
             # Back under the same id: learners have it (retired), so it is a change, newer than the retirement.
-            self.revived.append(guid)
             status = CHANGED
             mod = max(mod, self.now, gone.retired + 1, previous.mod + 1 if previous else 0)
         self.state.notes[guid] = Entry(fingerprint, mod, lesson, deck, label, file)
         return status, mod, previous
 
-    def retire(self, built_files: set[str], current: set[str], existing_files: set[str] | None,
-               questions: dict[str, str] | None = None) -> list[tuple[str, Entry]]:
+    def retire(self, built_files: set[str], current: set[str], existing_files: set[str] | None) -> list[tuple[str, Entry]]:
         """Notes gone from the content: those of a file just built that no longer has them, and
         (when the whole course was built, ``existing_files`` given) those of a file that is no
-        more. A file that failed to build retires nothing. They leave ``notes`` for ``retired``
-        (with their question text from ``questions``, by GUID, when known) until they come back."""
+        more. A file that failed to build retires nothing. They move from ``notes`` to ``retired``
+        (the caller fills in their question text when it can) until they come back."""
         def gone(guid: str, entry: Entry) -> bool:
             if guid in current or not entry.file:
                 return False  # an entry that names no file is never guessed to be gone
@@ -249,8 +246,8 @@ class Planner:
         retired = [(guid, entry) for guid, entry in sorted(self.old.notes.items()) if gone(guid, entry)]
         for guid, entry in retired:
             del self.state.notes[guid]
-            self.state.retired[guid] = Retired(guid.removeprefix(GUID_PREFIX), entry.lesson, entry.label,
-                                               (questions or {}).get(guid, ""), entry.file, entry.deck, self.now)
+            self.state.retired[guid] = Retired(guid.removeprefix(GUID_PREFIX), entry.lesson, entry.label, "",
+                                               entry.file, entry.deck, self.now)
         return retired
 
     def retired_notes(self) -> list[tuple[str, Retired]]:

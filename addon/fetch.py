@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,7 +23,10 @@ from dataclasses import dataclass, field
 from .course import MANIFEST_NAME_RE, Manifest, UpdateError, parse_manifest
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 30  # for any one network wait
+COURSE_JSON_SECONDS = 60  # for all of course.json
+PACKAGE_SECONDS = 15 * 60  # for all of one package
+MAX_RATIO = 200  # an entry that unpacks to more than this many times its packed size (and > 16 MB) is a bomb
 MAX_COURSE_JSON = 1024 * 1024
 MAX_PACKAGE_BYTES = 1024 * 1024 * 1024
 MAX_UNPACKED_BYTES = 4 * 1024 * 1024 * 1024
@@ -73,13 +77,16 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_CheckedRedirects, urllib.request.ProxyHandler({}))
+# The learner's proxy settings apply, except on this computer.
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
+_LOCAL_OPENER = urllib.request.build_opener(_CheckedRedirects, urllib.request.ProxyHandler({}))
 
 
 def _open(url: str):
     request = urllib.request.Request(check_url(url), headers={"User-Agent": "ankideploy-course-updates/1"})
+    local = (urllib.parse.urlsplit(url).hostname or "").lower() in LOCAL_HOSTS
     try:
-        return _OPENER.open(request, timeout=TIMEOUT_SECONDS)
+        return (_LOCAL_OPENER if local else _OPENER).open(request, timeout=TIMEOUT_SECONDS)
     except urllib.error.HTTPError as exc:
         raise UpdateError(f"{_short(url)} answered HTTP {exc.code} ({exc.reason})") from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
@@ -92,26 +99,30 @@ def _short(url: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
-def read_limited(url: str, limit: int) -> bytes:
+def read_limited(url: str, limit: int, seconds: float = COURSE_JSON_SECONDS) -> bytes:
+    chunks: list[bytes] = []
     with _open(url) as response:
-        data = _read(response, limit, url)
-    return data
-
-
-def _read(response, limit: int, url: str) -> bytes:
-    chunks, total = [], 0
-    try:
-        while True:
-            chunk = response.read(_BLOCK)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > limit:
-                raise UpdateError(f"{_short(url)} is larger than {limit} bytes")
+        for chunk in _chunks(response, url, limit, seconds):
             chunks.append(chunk)
-    except (OSError, socket.timeout) as exc:
-        raise UpdateError(f"the download of {_short(url)} broke off ({exc})") from None
     return b"".join(chunks)
+
+
+def _chunks(response, url: str, limit: int, seconds: float):
+    """The body in blocks, never more than ``limit`` bytes nor longer than ``seconds`` in all."""
+    deadline, total = time.monotonic() + seconds, 0
+    while True:
+        try:
+            chunk = response.read(_BLOCK)
+        except (OSError, socket.timeout) as exc:
+            raise UpdateError(f"the download of {_short(url)} broke off ({exc})") from None
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limit:
+            raise UpdateError(f"{_short(url)} is larger than announced ({limit} bytes)")
+        if time.monotonic() > deadline:
+            raise UpdateError(f"the download of {_short(url)} took more than {int(seconds)} seconds")
+        yield chunk
 
 
 def parse_course(raw: bytes, url: str) -> CourseInfo:
@@ -155,16 +166,8 @@ def download_package(package: PackageInfo, folder: str) -> str:
     digest, total = hashlib.sha256(), 0
     try:
         with _open(package.url) as response, open(target, "wb") as out:
-            while True:
-                try:
-                    chunk = response.read(_BLOCK)
-                except (OSError, socket.timeout) as exc:
-                    raise UpdateError(f"the download of {_short(package.url)} broke off ({exc})") from None
-                if not chunk:
-                    break
+            for chunk in _chunks(response, package.url, package.size, PACKAGE_SECONDS):
                 total += len(chunk)
-                if total > package.size:
-                    raise UpdateError(f"{package.file} is larger than course.json says ({package.size} bytes)")
                 digest.update(chunk)
                 out.write(chunk)
         if total != package.size:
@@ -190,6 +193,8 @@ def check_package(path: str) -> Manifest:
             if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
                 raise UpdateError("the package unpacks to more than 4 GB")
             for info in infos:
+                if info.file_size > 16 * 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
+                    raise UpdateError(f"the package holds an entry that unpacks suspiciously large ({info.filename[:60]!r})")
                 if "/" in info.filename or "\\" in info.filename or info.filename in (".", "..") \
                         or info.flag_bits & 0x1:
                     raise UpdateError(f"the package holds an unexpected entry {info.filename[:60]!r}")
@@ -229,10 +234,10 @@ def _media_map(raw: bytes) -> dict[str, str]:
     return data
 
 
-def download_update(url: str, folder: str, applied_time: int) -> Download | None:
-    """None when the course is not newer than ``applied_time``; else every package, checked."""
+def download_update(url: str, folder: str, applied_time: int, applied_version: str = "") -> Download | None:
+    """None when the course is not newer than the version applied; else every package, checked."""
     info = fetch_course(url)
-    if info.time and info.time <= applied_time:
+    if (info.time and info.time <= applied_time) or (not info.time and info.version == applied_version):
         return None
     packages: list[tuple[str, Manifest]] = []
     paths: list[str] = []

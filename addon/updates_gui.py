@@ -15,6 +15,7 @@ the epoch) and ``error`` (the last problem, or null).
 """
 from __future__ import annotations
 
+import html
 import shutil
 import tempfile
 import time
@@ -24,7 +25,7 @@ from typing import Any, Callable
 import aqt
 from aqt import gui_hooks
 from aqt.operations import CollectionOp, QueryOp
-from aqt.qt import (QAction, QDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMessageBox, QPushButton,
+from aqt.qt import (QAction, QDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMessageBox, QPushButton, Qt,
                     QVBoxLayout, qconnect)
 from aqt.utils import tooltip
 
@@ -101,8 +102,9 @@ class Updater:
         url = self.queue.pop(0)
         sub = self._subscription(url)
         applied = sub.get("time") if isinstance(sub.get("time"), int) else 0
+        version = sub.get("version") if isinstance(sub.get("version"), str) else ""
         folder = tempfile.mkdtemp(prefix="ankideploy-update-")
-        QueryOp(parent=self.mw, op=lambda _col: fetch.download_update(url, folder, applied),
+        QueryOp(parent=self.mw, op=lambda _col: fetch.download_update(url, folder, applied, version),
                 success=lambda download: self._downloaded(url, folder, download)) \
             .failure(lambda exc: self._failed(url, folder, exc)).without_collection().run_in_background()
 
@@ -176,7 +178,7 @@ class Updater:
     def _say(self, line: str) -> None:
         self.messages.append(line)
         self.log.info("course updates: %s", line)
-        tooltip(line, period=MESSAGE_MS, parent=self.mw)
+        tooltip(html.escape(line), period=MESSAGE_MS, parent=self.mw)  # a tooltip renders HTML
         self._changed()
 
     def _changed(self) -> None:
@@ -193,6 +195,7 @@ class Updater:
         self.messages.append(text)
         box = QMessageBox(self.mw)
         box.setWindowTitle("Course update")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the course name comes from the download
         box.setText(text)
         box.setIcon(QMessageBox.Icon.Information)
         if outcome.note_ids:
@@ -266,6 +269,7 @@ class UpdatesDialog(QDialog):
         buttons.addWidget(self.remove_button)
         layout.addLayout(buttons)
         self.status = QLabel("")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # messages quote downloaded names
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         qconnect(self.subscribe_button.clicked, self.subscribe)

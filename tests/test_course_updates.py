@@ -345,3 +345,40 @@ def test_update_logic_keeps_out_of_qt():
         return names
     assert not imported(REPO / "addon" / "course.py") & {"aqt", "ankideploy"}
     assert not imported(REPO / "addon" / "fetch.py") & {"aqt", "anki", "ankideploy"}
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(302)
+        self.send_header("Location", "http://example.com/course.json")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_redirect_to_plain_http_elsewhere_is_refused(tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(course.UpdateError, match="http://example.com/course.json is not HTTPS"):
+            fetch.download_update(f"http://127.0.0.1:{httpd.server_address[1]}/course.json", str(tmp_path), 0)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_zip_bomb_entry_is_refused(tmp_path):
+    path = tmp_path / "bomb.apkg"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("collection.anki2", b"\0" * (40 * 1024 * 1024))
+        archive.writestr("media", b"{}")
+    with pytest.raises(course.UpdateError, match="suspiciously large"):
+        fetch.check_package(str(path))
+
+
+def test_a_course_json_that_is_too_large_is_refused(served, tmp_path):
+    server, site, _ = served
+    (site / "course.json").write_bytes(b" " * (fetch.MAX_COURSE_JSON + 1))
+    with pytest.raises(course.UpdateError, match="larger than"):
+        fetch.download_update(server.url, str(tmp_path), 0)

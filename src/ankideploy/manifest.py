@@ -77,6 +77,7 @@ class Release:
     changelog: Changelog
     retired: list[tuple[str, identity.Retired]]  # every retired note of the course, by GUID
     lessons: frozenset[str] = frozenset()  # the lessons this build holds
+    _index: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def date(self) -> str:
@@ -86,6 +87,19 @@ class Release:
     def label(self) -> str:
         """How learners see the version: the release label, or the date."""
         return self.version if self.version != _iso(self.time) else self.date
+
+    def by_lesson(self) -> dict[str, dict[str, list]]:
+        """lesson -> new / changed / retired Changes and retired_all (GUID, Retired) pairs; built once,
+        so describing each of many lessons stays linear."""
+        if self._index is None:
+            index: dict[str, dict[str, list]] = {}
+            for kind in ("new", "changed", "retired"):
+                for change in getattr(self.changelog, kind):
+                    index.setdefault(change.lesson, {}).setdefault(kind, []).append(change)
+            for guid, entry in self.retired:
+                index.setdefault(entry.lesson, {}).setdefault("retired_all", []).append((guid, entry))
+            self._index = index
+        return self._index
 
     def manifest_name(self, package_stem: str = "") -> str:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.time))
@@ -175,12 +189,15 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
     """The changelog of this version for one lesson deck, and how to find its retired notes.
 
     ``orphans``: also the retired notes of lessons not in this package (deleted lessons)."""
-    def mine(change: Change) -> bool:
-        return change.lesson == lesson_id or (orphans and change.lesson not in release.lessons)
-    log = release.changelog
-    new = [c for c in log.new if mine(c)]
-    changed = [c for c in log.changed if mine(c)]
-    retired_now = [c for c in log.retired if mine(c)]
+    index = release.by_lesson()
+    keys = [lesson_id] + (sorted(k for k in index if k not in release.lessons) if orphans else [])
+    new, changed, retired_now, retired_all = [], [], [], []
+    for key in keys:
+        kinds = index.get(key, {})
+        new += kinds.get("new", [])
+        changed += kinds.get("changed", [])
+        retired_now += kinds.get("retired", [])
+        retired_all += kinds.get("retired_all", [])
     parts = []
     if new and not changed and not retired_now and len(new) == deck_note_count:
         parts.append(f"<p><b>{html.escape(release.name)} {html.escape(release.label)}</b>:"
@@ -190,8 +207,6 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
         for title, items in (("New", new), ("Changed", changed), ("Retired", retired_now)):
             if items:
                 parts.append(f"<p>{title}:</p>{_list(items)}")
-    retired_all = [(guid, r) for guid, r in release.retired
-                   if r.lesson == lesson_id or (orphans and r.lesson not in release.lessons)]
     if retired_all:
         search = "nid:" + ",".join(str(identity.note_id(guid)) for guid, _ in retired_all)
         count = len(retired_all)

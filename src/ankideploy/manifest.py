@@ -139,7 +139,8 @@ def _iso(seconds: int) -> str:
 
 
 def _json_bytes(data: dict) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    # Compact: json's C encoder only runs without indent, and a first build lists every note as new.
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def course_name(lessons: list, root_deck: str, package_name: str) -> str:

@@ -272,12 +272,22 @@ class UpdatesDialog(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # messages quote downloaded names
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
-        qconnect(self.subscribe_button.clicked, self.subscribe)
-        qconnect(self.check_button.clicked, self.check_now)
-        qconnect(self.remove_button.clicked, self.unsubscribe)
+        qconnect(self.subscribe_button.clicked, self._guarded(self.subscribe))
+        qconnect(self.check_button.clicked, self._guarded(self.check_now))
+        qconnect(self.remove_button.clicked, self._guarded(self.unsubscribe))
         updater.listeners.append(self.refresh)
         qconnect(self.finished, lambda _: self._forget())
         self.refresh()
+
+    def _guarded(self, action: Callable[[], None]) -> Callable[..., None]:
+        """A button's action; a failure is a line in the dialog and the log, never Anki's error dialog."""
+        def run(*_args: Any) -> None:
+            try:
+                action()
+            except Exception as exc:
+                self.updater.log.exception("course updates: %s failed", action.__name__)
+                self.status.setText(f"Something went wrong: {exc}")
+        return run
 
     def _forget(self) -> None:
         if self.refresh in self.updater.listeners:
@@ -315,7 +325,11 @@ class UpdatesDialog(QDialog):
         return [subs[r]["url"] for r in rows if r < len(subs)] or [s["url"] for s in subs]
 
     def check_now(self) -> None:
-        self.updater.check(self._selected(), manual=True)
+        urls = self._selected()
+        if not urls:
+            self.status.setText("Paste a course address above and click Subscribe first.")
+            return
+        self.updater.check(urls, manual=True)
         self.refresh()
 
     def unsubscribe(self) -> None:

@@ -203,7 +203,8 @@ class Driver:
         self.step("v2", summary=box.text(), buttons=buttons,
                   retired_tags=note.tags, retired_queues=[c.queue for c in note.cards()],
                   retired_reviews=col.db.scalar("SELECT count() FROM revlog WHERE cid = ?", note.cards()[0].id),
-                  modal=box.isModal(), visible=box.isVisible())
+                  modal=box.isModal(), visible=box.isVisible(),
+                  description=col.decks.get(col.get_card(note.cards()[0].id).did)["desc"])
         # 4: "Show these notes" opens the browser on exactly the notes the update touched
         show = next(b for b in box.buttons() if b.text() == "Show these notes")
         show.click()

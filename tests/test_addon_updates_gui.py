@@ -41,17 +41,23 @@ def run(tmp_path_factory):
     _require_aqt(env)
     content = tmp / "content"
     shutil.copytree(CONTENT, content, ignore=shutil.ignore_patterns("ankideploy-state.json"))
-    assert not build_decks([content], tmp / "v1", epoch=1_800_000_000).diagnostics.error_count
+
+    def build(version: str, epoch: int) -> None:
+        # one output folder, as an author has: the retired question's text is read from the last package
+        assert not build_decks([content], tmp / "dist", epoch=epoch).diagnostics.error_count
+        shutil.copytree(tmp / "dist", tmp / version)
+
+    build("v1", 1_800_000_000)
     lesson = content / LESSON
     text = lesson.read_text(encoding="utf-8")
     q4 = re.search(r"### Q4\. .*?(?=### Q|## )", text, re.S).group(0)
     text = text.replace(q4, "").replace("in front of Node.js?", "in front of a Node.js app?")
     lesson.write_text(text.replace("## Quick-fire", NEW_QUESTION + "## Quick-fire", 1), encoding="utf-8")
-    assert not build_decks([content], tmp / "v2", epoch=1_800_086_400).diagnostics.error_count
+    build("v2", 1_800_086_400)
     text = lesson.read_text(encoding="utf-8")
     lesson.write_text(text.replace(re.search(r"### Q5\. .*?(?=### Q|## )", text, re.S).group(0), ""),
                       encoding="utf-8")
-    assert not build_decks([content], tmp / "v3", epoch=1_800_172_800).diagnostics.error_count
+    build("v3", 1_800_172_800)
     addon = package_addon(None, tmp / "addon")
     result_file = tmp / "result.json"
     driver = Path(__file__).resolve().parent / "gui_updates_driver.py"
@@ -98,6 +104,9 @@ def test_daily_check_applies_version_two_and_keeps_history(run):
     assert "ankideploy::retired" in v2["retired_tags"]
     assert v2["retired_queues"] == [-1] and v2["retired_reviews"] == 2
     assert v2["subscriptions"][0]["version"] == "2027-01-16T08:00:00Z"
+    # the re-import replaced the deck's description with this version's changelog
+    assert "What changed in Final Production Deployment 2027-01-16" in v2["description"]
+    assert "Retired:</p><ul><li>6.9 Q4: How do you connect a custom domain" in v2["description"]
 
 
 def test_summary_button_opens_the_browser_on_those_notes(run):

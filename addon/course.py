@@ -25,7 +25,8 @@ RETIRED_TAG = "ankideploy::retired"
 POLICIES = ("suspend", "tag", "ignore")
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_GUIDS = 200_000
-APPLIED_KEY = "ankideploy_applied"  # collection config: course name -> time of the newest manifest applied
+# collection config: course name -> {"time", "version"} of the newest manifest applied
+APPLIED_KEY = "ankideploy_applied"
 # collection config: GUIDs this add-on retired. An import that updates a revived note replaces its
 # tags, so the tag alone cannot say which suspended cards were ours to un-suspend.
 RETIRED_KEY = "ankideploy_retired"
@@ -68,7 +69,8 @@ class Outcome:
         return "nid:" + ",".join(map(str, self.note_ids)) if self.note_ids else ""
 
 
-def parse_manifest(raw: bytes) -> Manifest:
+def parse_manifest(raw: bytes, default_course: str = "") -> Manifest:
+    """A manifest, validated; ``default_course`` names it when it names no course itself."""
     if len(raw) > MAX_MANIFEST_BYTES:
         raise UpdateError("the course manifest is too large")
     try:
@@ -77,10 +79,10 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise UpdateError("the course manifest is not valid JSON") from None
     if not isinstance(data, dict):
         raise UpdateError("the course manifest is not a JSON object")
-    course, version = data.get("course"), data.get("version")
+    course, version = data.get("course", ""), data.get("version")
     when = data.get("time", 0)
-    if not isinstance(course, str) or not course.strip() or len(course) > 200:
-        raise UpdateError("the course manifest has no course name")
+    if not isinstance(course, str) or len(course) > 200:
+        raise UpdateError("the course manifest has an invalid course name")
     if not isinstance(version, str) or not version.strip() or len(version) > 100:
         raise UpdateError("the course manifest has no version")
     if isinstance(when, bool) or not isinstance(when, int) or when < 0:
@@ -105,7 +107,7 @@ def parse_manifest(raw: bytes) -> Manifest:
         items = raw_log.get(kind) if isinstance(raw_log, dict) else None
         changelog[kind] = [i["guid"] for i in items if isinstance(i, dict) and isinstance(i.get("guid"), str)
                            and GUID_RE.match(i["guid"])] if isinstance(items, list) else []
-    return Manifest(course.strip(), version.strip(), label.strip()[:100], when, frozenset(guids) - set(retired_map),
+    return Manifest(course.strip() or default_course[:200], version.strip(), label.strip()[:100], when, frozenset(guids) - set(retired_map),
                     retired_map, changelog)
 
 
@@ -155,10 +157,19 @@ def apply_manifest(col: Any, manifest: Manifest, policy: str, outcome: Outcome) 
         outcome.revived = back
     applied = col.get_config(APPLIED_KEY, {})
     applied = applied if isinstance(applied, dict) else {}
-    applied[manifest.course] = max(manifest.time, applied.get(manifest.course, 0)
-                                   if isinstance(applied.get(manifest.course), int) else 0)
-    col.set_config(APPLIED_KEY, applied)
+    if is_newer(manifest, applied.get(manifest.course)):
+        applied[manifest.course] = {"time": manifest.time, "version": manifest.version}
+        col.set_config(APPLIED_KEY, applied)
     return outcome
+
+
+def is_newer(manifest: Manifest, seen: Any) -> bool:
+    """Newer than what was applied: a later time, or (for a manifest without one) another version."""
+    seen = seen if isinstance(seen, dict) else {}
+    time_seen = seen.get("time") if isinstance(seen.get("time"), int) else 0
+    if manifest.time or time_seen:
+        return manifest.time > time_seen
+    return manifest.version != seen.get("version")
 
 
 def import_and_apply(col: Any, packages: list[tuple[str, Manifest]], policy: str) -> tuple[Outcome, Any]:
@@ -215,11 +226,10 @@ def pending_manifests(media_dir: str, applied: Any, limit: int = 2000) -> list[M
             if os.path.getsize(path) > MAX_MANIFEST_BYTES:
                 continue
             with open(path, "rb") as handle:
-                manifest = parse_manifest(handle.read())
+                manifest = parse_manifest(handle.read(), default_course=name)
         except (OSError, UpdateError):
             continue
-        seen = applied.get(manifest.course, 0)
-        if isinstance(seen, int) and manifest.time <= seen:
+        if not is_newer(manifest, applied.get(manifest.course)):
             continue
         if manifest.course not in newest or manifest.time > newest[manifest.course].time:
             newest[manifest.course] = manifest

@@ -183,7 +183,7 @@ def download_package(package: PackageInfo, folder: str) -> str:
     return target
 
 
-def check_package(path: str) -> Manifest:
+def check_package(path: str, default_course: str = "") -> Manifest:
     """A zip Anki can safely read, holding a collection and exactly one course manifest; the manifest."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -215,7 +215,7 @@ def check_package(path: str) -> Manifest:
                 raise UpdateError("the package's manifest is missing")
             if archive.getinfo(key).file_size > 16 * 1024 * 1024:
                 raise UpdateError("the package's manifest is too large")
-            return parse_manifest(archive.read(key))
+            return parse_manifest(archive.read(key), default_course or media[key])
     except zipfile.BadZipFile:
         raise UpdateError("the package is not a valid zip file (damaged or incomplete)") from None
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
@@ -244,7 +244,7 @@ def download_update(url: str, folder: str, applied_time: int, applied_version: s
     try:
         for package in info.packages:
             paths.append(download_package(package, folder))
-            packages.append((paths[-1], check_package(paths[-1])))
+            packages.append((paths[-1], check_package(paths[-1], default_course=info.name)))
         if any(m.course != packages[0][1].course for _, m in packages):
             raise UpdateError("the course's packages name different courses")
     except BaseException:

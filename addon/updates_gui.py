@@ -133,8 +133,8 @@ class Updater:
     def _applied(self, url: str, folder: str, download: fetch.Download, outcome: course.Outcome) -> None:
         try:
             manifest = download.packages[0][1]
-            self._record(url, error=None, name=manifest.course, version=manifest.version,
-                         time=max(download.info.time, manifest.time))
+            self._record(url, error=None, name=download.info.name or manifest.course,
+                         version=download.info.version, time=max(download.info.time, manifest.time))
             self.show_summary(outcome)
         except Exception as exc:
             self.log.exception("course updates: the update was applied, but showing it failed")

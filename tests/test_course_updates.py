@@ -382,3 +382,28 @@ def test_a_course_json_that_is_too_large_is_refused(served, tmp_path):
     (site / "course.json").write_bytes(b" " * (fetch.MAX_COURSE_JSON + 1))
     with pytest.raises(course.UpdateError, match="larger than"):
         fetch.download_update(server.url, str(tmp_path), 0)
+
+
+def test_a_manifest_with_only_the_contract_keys_is_applied(course_run, tmp_path):
+    """The contract promises `version` and `retired` (objects with `guid`); nothing more is needed."""
+    c = course_run
+    c.update(c.build())
+    text = c.lesson.read_text(encoding="utf-8")
+    c.lesson.write_text(text.replace(_block(text, 4), ""), encoding="utf-8")
+    package = c.build().packages[0]
+    minimal = tmp_path / "minimal.apkg"
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(minimal, "w") as target:
+        media = json.loads(source.read("media"))
+        [key] = [k for k, name in media.items() if name.startswith("_ankideploy-")]
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == key:
+                data = json.dumps({"version": "7", "retired": [{"guid": guid("Q4")}]}).encode()
+            target.writestr(info, data)
+    manifest = fetch.check_package(str(minimal), default_course="Course from course.json")
+    assert manifest.course == "Course from course.json" and manifest.retired == {guid("Q4"): ""}
+    outcome, _ = course.import_and_apply(c.col, [(str(minimal), manifest)], "suspend")
+    assert guids_of(c.col, outcome.retired) == {guid("Q4")}
+    assert c.col.get_config(course.APPLIED_KEY)["Course from course.json"] == {"time": 0, "version": "7"}
+    again, _ = course.import_and_apply(c.col, [(str(minimal), manifest)], "suspend")
+    assert again.retired == []  # already retired: nothing new to say

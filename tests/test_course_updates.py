@@ -59,6 +59,10 @@ class Course:
         package = result.packages[0]
         manifest = fetch.check_package(str(package))
         outcome, _ = course.import_and_apply(self.col, [(str(package), manifest)], policy)
+        # the changelog says what Anki's importer really did
+        log = result.release.changelog
+        assert guids_of(self.col, outcome.new) == {x.guid for x in log.new}
+        assert guids_of(self.col, outcome.changed) == {x.guid for x in log.changed}
         return outcome
 
     def note(self, key: str):

@@ -100,13 +100,18 @@ class Updater:
             return
         self.busy = True
         url = self.queue.pop(0)
-        sub = self._subscription(url)
-        applied = sub.get("time") if isinstance(sub.get("time"), int) else 0
-        version = sub.get("version") if isinstance(sub.get("version"), str) else ""
-        folder = tempfile.mkdtemp(prefix="ankideploy-update-")
-        QueryOp(parent=self.mw, op=lambda _col: fetch.download_update(url, folder, applied, version),
-                success=lambda download: self._downloaded(url, folder, download)) \
-            .failure(lambda exc: self._failed(url, folder, exc)).without_collection().run_in_background()
+        try:
+            sub = self._subscription(url)
+            applied = sub.get("time") if isinstance(sub.get("time"), int) else 0
+            version = sub.get("version") if isinstance(sub.get("version"), str) else ""
+            folder = tempfile.mkdtemp(prefix="ankideploy-update-")
+            QueryOp(parent=self.mw, op=lambda _col: fetch.download_update(url, folder, applied, version),
+                    success=lambda download: self._downloaded(url, folder, download)) \
+                .failure(lambda exc: self._failed(url, folder, exc)).without_collection().run_in_background()
+        except Exception:  # called from Qt callbacks: never let it reach Anki's error dialog
+            self.log.exception("course updates: could not start checking %s", url)
+            self.queue.clear()
+            self.busy, self.manual = False, False
 
     # finishing -------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from .atomic import write_atomically
 COURSE_FILE = "course.json"
 MANIFEST_PREFIX = "_ankideploy-"
 MANIFEST_FORMAT = 1
-RETIRED_TAG = "ankideploy::retired"
+RETIRED_TAG = "ankideploy::retired"  # what the add-on tags retired notes with
 SLUG_RE = re.compile(r"[^a-z0-9]+")
 TAG_RE = re.compile(r"<[^>]*>")
 LISTED = 25  # questions listed per kind in a deck description; the rest are counted
@@ -214,7 +214,8 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
         parts.append(f"<p>{count} retired question{'s' * (count != 1)} of this course no longer"
                      f" {'is' if count == 1 else 'are'} part of it but stay{'s' * (count == 1)} in your collection"
                      " with their history. To find them, paste this search into the Browse window:"
-                     f" <code>{search}</code></p>")
+                     f" <code>{search}</code> (with the course-updates add-on they are tagged"
+                     f" <code>{RETIRED_TAG}</code>)</p>")
     return "".join(parts)
 
 

@@ -214,7 +214,7 @@ def description_section(release: Release, lesson_id: str, deck_note_count: int, 
         parts.append(f"<p>{count} retired question{'s' * (count != 1)} of this course no longer"
                      f" {'is' if count == 1 else 'are'} part of it but stay{'s' * (count == 1)} in your collection"
                      " with their history. To find them, paste this search into the Browse window:"
-                     f" <code>{search}</code> (with the course-updates add-on they are tagged"
+                     f" <code>{search}</code> (the \"Say it aloud\" add-on tags them"
                      f" <code>{RETIRED_TAG}</code>)</p>")
     return "".join(parts)
 

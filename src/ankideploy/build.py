@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import identity, notetypes
+from . import identity, manifest, notetypes
 from .cache import RenderCache
 from .diagnostics import Diagnostic, Diagnostics
 from .lesson import Lesson, Level
@@ -41,6 +41,7 @@ class BuildOptions:
     cache_dir: Path | None = None  # None: no cache
     refresh: bool = False  # every note counts as changed
     default_level: str = ""  # beginner, intermediate or advanced for questions the lesson gives no level
+    release: str = ""  # the version's label; default: the time of its newest change
 
 
 @dataclass
@@ -72,6 +73,8 @@ class BuildResult:
     note_count: int = 0
     planned: list[PackageNote] = field(default_factory=list)
     report: Path | None = None
+    release: manifest.Release | None = None
+    course: Path | None = None  # course.json
 
     def failed(self, strict: bool) -> bool:
         """Errors fail a run; with --strict, warnings too."""
@@ -202,6 +205,7 @@ class _Plan:
     notetypes: dict[str, notetypes.NoteType]
     notetype_mods: dict[str, int]
     state: identity.State
+    statuses: dict[str, str] = field(default_factory=dict)  # GUID -> new / changed / unchanged
 
 
 def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult,
@@ -217,6 +221,7 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                 f"{', '.join(notetype.fields)}): learners must tick 'Merge note types' when importing"
                 " this package, or their existing notes will not be updated")
     planned: list[PackageNote] = []
+    statuses: dict[str, str] = {}
     for file_result in good:
         counts = dict.fromkeys(["beginner", "intermediate", "advanced", "no-level", "quick-fire", identity.NEW,
                                 identity.CHANGED, identity.UNCHANGED, "retired", "skipped"], 0)
@@ -227,6 +232,7 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                                                  note.deck, note.label, file_result.file.source)
             counts[status] += 1
             counts[note.level] += 1
+            statuses[note.guid] = status
             if previous and previous.deck and previous.deck != note.deck:
                 result.notices.append(
                     f"{note.label} moved from deck '{previous.deck}' to '{note.deck}': learners who already"
@@ -234,8 +240,8 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
             planned.append(PackageNote(note, mod, len(planned) + 1))
         result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
     _notice_unstamped(good, result)
-    _retire(good, planner, result, existing_files)
-    return _Plan(planned, types, notetype_mods, planner.state)
+    _retire(good, planner, result, existing_files, options.out_dir)
+    return _Plan(planned, types, notetype_mods, planner.state, statuses)
 
 
 def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
@@ -250,14 +256,21 @@ def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
 
 
 def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult,
-            existing_files: set[str] | None) -> None:
+            existing_files: set[str] | None, out_dir: Path) -> None:
+    """This build's retirements are counted per lesson; every retired note is reported."""
     rows = {row.lesson_id: row for row in result.rows}
     gone = planner.retire({r.file.source for r in good}, {n.guid for r in good for n in r.notes}, existing_files)
+    retired_now = {guid for guid, _ in gone}
+    # The question text of a retired note is in the package it was last built into, not in the state.
+    texts = manifest.questions_from_packages(out_dir, {guid for guid, _ in gone})
     for guid, entry in gone:
-        result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck,
-                               "file": entry.file})
+        planner.state.retired[guid].question = texts.get(guid, "")
         if entry.lesson in rows:
             rows[entry.lesson].counts["retired"] += 1
+    for guid, entry in planner.retired_notes():
+        result.retired.append({"guid": guid, "id": entry.id, "lesson": entry.lesson, "label": entry.label,
+                               "question": entry.question, "deck": entry.deck, "file": entry.file,
+                               "since": entry.retired, "this_build": guid in retired_now})
 
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
@@ -267,19 +280,33 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
     # result.rows runs parallel to good: one row per lesson file, in the same order.
     groups = [([r], [row]) for r, row in zip(good, result.rows)] if options.per_lesson else [(good, result.rows)]
     names: set[str] = set()
+    release = result.release = _release(good, plan, options)
+    written: list[tuple[Path, str]] = []
     for members, rows in groups:
         notes = [note for r in members for note in by_file.get(r.file.source, [])]
-        descriptions = {r.deck: r.description for r in members}
+        # The first package also tells about the retired notes of lessons that are no more.
+        descriptions = {r.deck: r.description + manifest.description_section(
+            release, r.lesson.lesson_id, len(r.notes), orphans=not written and r is members[0]) for r in members}
         media = {name: path for r in members for name, path in r.media.items()}
         target = options.out_dir / _unique_name(
             _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg", names)
+        manifest_name = release.manifest_name(target.stem if options.per_lesson else "")
+        extra = {manifest_name: release.manifest([note.spec.guid for note in notes])}
         try:
-            write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media)
+            write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media, extra)
         except OSError as exc:  # a full disk, a read-only folder: say which file could not be written
             raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
         result.packages.append(target)
+        written.append((target, manifest_name))
         for row in rows:
             row.package = str(target)
+    result.course = manifest.write_course_json(release, written, options.out_dir)
+
+
+def _release(good: list[FileResult], plan: _Plan, options: BuildOptions) -> manifest.Release:
+    name = manifest.course_name([r.lesson for r in good], options.deck.root, options.package_name)
+    return manifest.make_release(name, options.release, plan.notes, plan.state, plan.statuses,
+                                 list(plan.notetype_mods.values()))
 
 
 def _unique_name(name: str, taken: set[str]) -> str:

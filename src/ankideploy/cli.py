@@ -82,6 +82,8 @@ def build_options(func):
         click.option("--refresh", is_flag=True,
                      help="Count every note as changed, so learners' copies are all updated (after a revert)."),
         click.option("--strict", is_flag=True, help="Treat warnings as errors; any error writes no package."),
+        click.option("--release", default="", metavar="LABEL",
+                     help="The version's label in course.json and the manifest (default: the time of its newest change)."),
         click.option("--no-cache", is_flag=True,
                      help="Render everything afresh (the cache lives in $ANKIDEPLOY_CACHE_DIR or ~/.cache/ankideploy)."),
         click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per core)."),
@@ -99,7 +101,7 @@ def build_options(func):
 @PATHS
 @build_options
 def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, state_path,
-          no_state, refresh, strict, no_cache, jobs, debug, topic_subdecks, default_level):
+          no_state, refresh, strict, release, no_cache, jobs, debug, topic_subdecks, default_level):
     """Build .apkg decks from lesson files and folders (default: content/)."""
     from .report import print_build
 
@@ -111,6 +113,7 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
                                deck=DeckOptions(level_subdecks, root_deck, topic_subdecks),
                                say_aloud=not no_say_aloud, strict=strict, state_path=state_path,
                                use_state=not no_state, jobs=jobs, refresh=refresh, default_level=default_level or "",
+                               release=release,
                                cache_dir=None if no_cache else default_folder())
         return _with_progress(lambda progress, on_files: run_build(_paths(paths), options, progress, on_files))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -20,11 +21,21 @@ def report_data(result) -> dict:
         "lessons": [{"lesson": row.lesson_id, "file": row.file, "package": row.package, **row.counts}
                     for row in result.rows],
         "packages": [str(p) for p in result.packages],
+        "course": _course(result),
+        # every retired note of the course, in every build until its question comes back
         "retired": result.retired,
         "notices": result.notices,
         "errors": result.diagnostics.error_count,
         "warnings": result.diagnostics.warning_count,
     }
+
+
+def _course(result) -> dict | None:
+    release = getattr(result, "release", None)
+    if release is None:
+        return None
+    return {"name": release.name, "version": release.version, "time": release.time,
+            "file": str(result.course) if result.course else None, "changelog": release.changelog.counts()}
 
 
 def write_report(result, out_dir: Path) -> Path:
@@ -50,13 +61,27 @@ def print_build(result) -> None:
             click.echo("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + f"  {row.package or '-'}")
     for notice in result.notices:
         click.echo(f"note: {notice}", err=True)
-    if result.retired:
-        labels = ", ".join(r["label"] or r["guid"] for r in result.retired)
-        click.echo(f"retired: {len(result.retired)} note{'s' * (len(result.retired) != 1)} no longer in the"
-                   f" content ({labels}); learners keep them until they delete them", err=True)
+    now = [r for r in result.retired if r.get("this_build")]
+    earlier = [r for r in result.retired if not r.get("this_build")]
+    if now:
+        labels = ", ".join(r["label"] or r["guid"] for r in now)
+        click.echo(f"retired: {len(now)} note{'s' * (len(now) != 1)} no longer in the content ({labels});"
+                   " learners keep them (the add-on suspends them)", err=True)
+    if earlier:
+        labels = ", ".join(f"{r['label'] or r['guid']} since {_day(r.get('since', 0))}" for r in earlier)
+        click.echo(f"still retired: {len(earlier)} note{'s' * (len(earlier) != 1)} ({labels})", err=True)
+    release = getattr(result, "release", None)
+    if release is not None and result.packages:
+        counts = release.changelog.counts()
+        click.echo(f"version {release.version}: {counts['new']} new, {counts['changed']} changed,"
+                   f" {counts['retired']} retired; subscription file: {result.course}")
     if result.packages:
         total = sum(sum(row.counts[k] for k in ("new", "changed", "unchanged")) for row in result.rows)
         click.echo(f"wrote {len(result.packages)} package{'s' * (len(result.packages) != 1)}, {total} notes;"
                    f" report: {result.report}")
     else:
         click.echo("no package written", err=True)
+
+
+def _day(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(seconds))

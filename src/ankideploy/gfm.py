@@ -6,6 +6,8 @@ authors write by.
   line is put in front of it.
 * ``~~strikethrough~~``, bare ``https://`` and ``www.`` links, and task list items
   (``- [ ]`` / ``- [x]``, shown as ☐ / ☑ since cards hold no form controls).
+* ``<image_name>`` or ``<Component />`` is not HTML (GitHub hides only real tags): it
+  stays on the card as the text it is, instead of being removed as an unknown element.
 * Text that would reach the card as ``\\(``, ``\\)``, ``\\[`` or ``\\]`` would be typeset
   as maths by Anki and AnkiDroid (both run MathJax over card text): an empty element
   between the backslash and the bracket keeps it literal, since MathJax only finds
@@ -15,6 +17,7 @@ Every pattern is anchored or bounded, and each pass is one scan of the text.
 """
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 
@@ -33,6 +36,14 @@ TRAILING_PUNCTUATION = ".,:;!?*_~'\""
 MATH_DELIMITER_RE = re.compile(r"(\\|&#92;|&#x0*5c;|&bsol;)(?=[()\[\]])", re.I)
 TEXT_OR_TAG_RE = re.compile(r"<[^>]*>|[^<]+")
 SKIP_TAGS = ("pre", "code", "script", "style")
+PLACEHOLDER_TAG_RE = r"</?([A-Za-z][A-Za-z0-9_\-]{0,100})(?:[ \t][^<>]{0,500})?/?>"
+HTML_ELEMENTS = frozenset("""a abbr address applet area article aside audio b base basefont bdi bdo big blink blockquote
+    body br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em
+    embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i
+    iframe img input ins kbd label legend li link main map mark marquee math menu meta meter nav noembed noframes
+    noscript object ol optgroup option output p param picture plaintext pre progress q rp rt ruby s samp script search
+    section select slot small source span strike strong style sub summary sup svg table tbody td template textarea
+    tfoot th thead time title tr track tt u ul var video wbr xmp""".split())
 BREAK = '<span class="nomath"></span>'
 
 
@@ -103,6 +114,15 @@ def _trim(url: str) -> str:
     return url
 
 
+class Placeholders(InlineProcessor):
+    """'<image_name>' in prose is a placeholder, not an element: kept as text."""
+
+    def handleMatch(self, m: re.Match, data: str):
+        if m.group(1).lower() in HTML_ELEMENTS:
+            return None, None, None  # real HTML: python-markdown's raw HTML handling and the sanitiser
+        return self.md.htmlStash.store(html.escape(m.group(0))), m.start(0), m.end(0)
+
+
 class LiteralBrackets(Postprocessor):
     """``\\(`` in card text stays text: MathJax would typeset it (not inside code, which it skips)."""
 
@@ -134,5 +154,6 @@ class GithubHabits(Extension):
         md.inlinePatterns.register(SimpleTagInlineProcessor(r"()~~(?!~)(\S(?:[^~]|~(?!~)){0,2000}?)~~", "del"),
                                    "gfm_strikethrough", 65)
         md.inlinePatterns.register(BareLinks(URL_RE, md), "gfm_bare_links", 5)
+        md.inlinePatterns.register(Placeholders(PLACEHOLDER_TAG_RE, md), "gfm_placeholders", 95)
         # After raw HTML (and highlighted code) is put back (30).
         md.postprocessors.register(LiteralBrackets(md), "gfm_literal_brackets", 5)

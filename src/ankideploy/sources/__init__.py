@@ -37,15 +37,20 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics, default_level:
     reader, dialect = (text_reader, text_reader.TextDialect()) if plain else \
         (markdown_reader, markdown_reader.MarkdownDialect())
     parsed = reader.split_structure(lines)
-    if not any(s.questions or s.kind == "quick-fire" for s in parsed.sections):
-        diags.error(path, 1, "not an interview-question lesson: no questions (headings like '### Q1. ...?', bold"
-                    " question lines, 'Q:'/'A:' pairs, numbered items, <details> blocks) and no quick-fire section")
-        return None
     breadcrumb = next((t for _, t in meaningful(parsed.preamble) if is_breadcrumb(t)), None)
     if breadcrumb is None and parsed.h1 and is_breadcrumb(parsed.h1.text):
         breadcrumb = parsed.h1.text
-    meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, diags)
-    questions, quick_fire, how_to, skipped = collect(parsed, dialect, path, diags, _default(meta, default_level))
+    own = Diagnostics()  # kept only if the file turns out to be a lesson
+    meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, own)
+    questions, quick_fire, how_to, skipped = collect(parsed, dialect, path, own, _default(meta, default_level))
+    if not questions and not quick_fire and not any(s.kind == "quick-fire" for s in parsed.sections) \
+            and not own.error_count:
+        hint = f" (line {skipped[0].line} looks like one: {skipped[0].what})" if skipped else ""
+        diags.error(path, 1, "not an interview-question lesson: no questions (headings like '### Q1. ...?', bold"
+                    " question lines, 'Q:'/'A:' pairs, numbered items, <details> blocks) and no quick-fire"
+                    f" section{hint}")
+        return None
+    diags.extend(own)
     return Lesson(path=file.source, lesson_id=meta.lesson_id, title=meta.title, episode=meta.episode,
                   episode_title=meta.episode_title, summary=summary_of(_intro(parsed, plain)),
                   how_to_use=how_to, questions=questions, quick_fire=quick_fire, tags=meta.tags,

@@ -38,7 +38,7 @@ DIFFICULTY_LABEL_RE = re.compile(rf"(?:difficulty|level)\s{{0,3}}:\s{{0,3}}({_WO
 TAIL = 40
 # A line of its own under a question: "**Difficulty:** 🟡 Medium", "Level: Senior"
 DIFFICULTY_LINE_RE = re.compile(r"^[*_]{0,2}(?:difficulty|level)[*_]{0,2}\s{0,3}:[*_]{0,2}\s{0,3}", re.I)
-SECTION_PREFIX_RE = re.compile(r"^(?:(?:section|part|chapter|module|topic)\s{0,3}\d*[a-z]?\s{0,3}[:.\u2014\u2013\-]*|"
+SECTION_PREFIX_RE = re.compile(r"^(?:(?:section|part|chapter|module|topic|question)\s{0,3}(?:\d+(?:\.\d+)*)?[a-z]?\s{0,3}[:.\u2014\u2013\-]*|"
                                r"\d+(?:\.\d+)*[.):]?)\s{0,3}", re.I)
 MAX_LEVEL_HEADING_WORDS = 12
 

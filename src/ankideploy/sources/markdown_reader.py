@@ -20,8 +20,8 @@ from ..diagnostics import Diagnostics
 from ..lesson import IdSite, Skipped
 from .labels import label_of, without_comments
 from .levels import difficulty_line, heading_level, take_marker, topic_name
-from .quick_fire import read_quick_fire
-from .shapes import is_numbered, question_like, split_region
+from .quick_fire import question_tables, read_quick_fire
+from .shapes import is_numbered, q_alone, q_label, question_like, split_region
 from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, atx_heading, Heading, Parsed, RawQuestion, Section, classify)
 
 FENCE_RE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
@@ -66,14 +66,18 @@ class _Head:
     depth: int
     text: str
     line: int
-    kind: str  # quick-fire, how-to, label, question, level, plain
+    kind: str  # quick-fire, how-to, label, qlabel, question, level, plain
     label_body: bool = False  # the first text under it is an answer or why label
+    question_body: bool = False  # the first text under it is a 'Question:' label: the heading is a title
+    has_text: bool = True  # some text stands under it before the next heading
 
 
 def _kind(text: str) -> str:
     bare = take_marker(without_comments(text))[0]
     if not bare:
         return "question"  # '###' with nothing after it: a question whose text is missing
+    if q_alone(bare):
+        return "qlabel"  # '#### Question:' over the question's text
     if label_of(bare):
         return "label"
     if question_like(bare):
@@ -91,17 +95,23 @@ def _headings(lines, flags) -> list[_Head]:
             heads.append(_Head(index, heading[0], heading[1], number, _kind(heading[1])))
     for position, head in enumerate(heads):
         end = heads[position + 1].index if position + 1 < len(heads) else len(lines)
-        head.label_body = _starts_with_label(lines, flags, head.index + 1, end)
+        first = _first_text(lines, flags, head.index + 1, end)
+        head.label_body = first is not None and label_of(first) is not None
+        head.has_text = first is not None
+        following = heads[position + 1] if position + 1 < len(heads) else None
+        head.question_body = (first is not None and (q_alone(first) or q_label(first) is not None)) or \
+            (first is None and following is not None and following.kind == "qlabel")
     return heads
 
 
-def _starts_with_label(lines, flags, start: int, end: int) -> bool:
+def _first_text(lines, flags, start: int, end: int) -> str | None:
+    """The first line of text under a heading (before the next one), if any."""
     for index in range(start, end):
         text = lines[index][1]
         if flags[index] or not text.strip() or COMMENT_ONLY_RE.match(text) or difficulty_line(text):
             continue
-        return label_of(text) is not None
-    return False
+        return text
+    return None
 
 
 def _question_depth(heads: list[_Head]) -> tuple[int | None, bool]:
@@ -157,6 +167,8 @@ class _Outline:
             return "section"
         if head.kind == "label":
             return "answer" if current else "text"
+        if head.kind == "qlabel":
+            return "text"  # read with the lines around it, by the shapes
         if head.kind in ("quick-fire", "how-to", "level"):
             return "answer" if current and head.depth > current else "section"
         if head.kind == "question":
@@ -165,15 +177,19 @@ class _Outline:
 
     def _question_role(self, position: int, head: _Head, current: int | None) -> str:
         following = self.heads[position + 1] if position + 1 < len(self.heads) else None
-        if self.depth and head.depth < self.depth and following and following.depth > head.depth \
-                and following.kind == "question":
-            return "section"  # "## Why Kafka?" over its own "### Q1." questions
+        if head.question_body:
+            return "section"  # "### 1.1 Design a cache" over "**Question:** ..."
+        if following and following.depth > head.depth and (not head.has_text or (
+                self.depth and head.depth < self.depth and following.kind == "question")):
+            return "section"  # "## 1. Caching" or "## Why Kafka?" over its own questions
         if current and self.depth and head.depth > self.depth and not head.label_body \
                 and not is_numbered(take_marker(without_comments(head.text))[0]):
             return "answer"  # "#### What if it fails?" inside an answer
         return "question"
 
     def _plain_role(self, position: int, head: _Head, current: int | None) -> str:
+        if head.question_body:
+            return "section"
         if head.label_body and (current is None or head.depth >= current):
             return "question"  # "### Docker volumes" followed by "**Answer:**"
         if current and head.depth == current and (CLOSING_RE.match(head.text) or self._after_rule(head)):
@@ -230,8 +246,18 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     flags, unclosed = scan_blocks(lines)
     parsed = _Outline(lines, flags, _headings(lines, flags)).run()
     parsed.unclosed = unclosed
+    if parsed.h1 is None:
+        _untitled(parsed)
     _shape_questions(parsed)
     return parsed
+
+
+def _untitled(parsed: Parsed) -> None:
+    """A file without a '#' title: what stands before its first section is its introduction
+    (and may hold its questions), except a breadcrumb line."""
+    from .metadata import is_breadcrumb
+    parsed.intro = [(n, t) for n, t in parsed.preamble if not is_breadcrumb(t)]
+    parsed.preamble = [(n, t) for n, t in parsed.preamble if is_breadcrumb(t)]
 
 
 def _shape_questions(parsed: Parsed) -> None:
@@ -275,3 +301,6 @@ class MarkdownDialect(Dialect):
 
     def quick_fire(self, section: Section, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list:
         return read_quick_fire(section, fence_flags(section.lines), path, diags, skipped)
+
+    def tables(self, lines, path: str, diags: Diagnostics):
+        return question_tables(lines, fence_flags(lines), path, diags)

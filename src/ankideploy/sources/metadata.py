@@ -21,6 +21,7 @@ LESSON_ID_RE = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?[a-z]?)(?![\d])")
 EPISODE_DIR_RE = re.compile(r"^(?:episode|ep|module|chapter)?[\s_\-]*0*(\d+)(?:[\s_\-.]+(.*))?$", re.I)
 H1_PREFIX_RE = re.compile(r"^\s*interview\s+questions?\s*[:\u2014\u2013-]\s*", re.I)
 NO_LESSON_NUMBER = "no lesson number"
+EMPHASIS_RE = re.compile(r"(\*\*|__|`)(.{1,300}?)\1")  # "# 🐳 **Docker**": the title is the words
 def is_breadcrumb(text: str) -> bool:
     return bool(BREADCRUMB_RE.match(text.strip()))
 
@@ -85,7 +86,7 @@ def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
         meta.episode_title = (m.group(2) or meta.episode_title).strip()
         meta.title = (m.group(4) or "").strip()
     if h1:
-        meta.title = H1_PREFIX_RE.sub("", h1).strip() or meta.title
+        meta.title = H1_PREFIX_RE.sub("", EMPHASIS_RE.sub(r"\2", h1)).strip() or meta.title
     for key in ("lesson", "title", "episode", "episode_title", "identity"):
         if front.get(key) not in (None, ""):
             setattr(meta, "lesson_id" if key == "lesson" else key, str(front[key]).strip())

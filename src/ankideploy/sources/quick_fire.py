@@ -54,6 +54,28 @@ def read_quick_fire(section: Section, fenced: list[bool], path: str, diags: Diag
     return reader.rows
 
 
+def question_tables(lines, fenced, path: str, diags: Diagnostics) -> tuple[list[QuickFire], set[int]]:
+    """Question-and-answer tables outside a quick-fire section ('| Question | Ideal response |'
+    under a topic heading): their rows, and the lines they took. Other tables are left alone."""
+    reader = _Reader(lines, fenced, path, diags)
+    i = 0
+    while i < len(lines):
+        number, text = lines[i]
+        if not fenced[i] and "|" in text and i + 1 < len(lines) and SEPARATOR_RE.match(lines[i + 1][1]) \
+                and _names_questions(split_cells(text)):
+            i = reader._table(i) or i + 1
+        else:
+            i += 1
+    return reader.rows, reader.used
+
+
+def _names_questions(header: list[str]) -> bool:
+    lowered = [re.sub(r"[*_`]", "", h).strip().lower() for h in header]
+    number = next((i for i, h in enumerate(lowered) if h in NUMBER_HEADERS), None)
+    question = _find(lowered, QUESTION_WORDS, number)
+    return question is not None and _find(lowered, ANSWER_WORDS, number, exclude=question) is not None
+
+
 def _short(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 1] + "\u2026"

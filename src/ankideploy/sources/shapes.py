@@ -16,15 +16,24 @@ from dataclasses import dataclass, field
 from ..lesson import IdSite
 from .labels import comments, label_of, without_comments
 
-QUESTION_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?[ \t]{0,2}(\d{1,6}[a-z]?)[ \t]{0,2}[.:)\]]?|(\d{1,6}[a-z]?)[ \t]{0,2}[.:)])"
+QUESTION_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?\.?[ \t]{0,2}(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)\]]?|"
+                                r"(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)]|(\d{1,6})[ \t]?-(?=[ \t]))"
                                 r"(?:[ \t]+|$)", re.I)
 # "**Q1. What is X?**", "__What is Y?__ rest"
 BOLD_LINE_RE = re.compile(r"[ ]{0,3}(\*\*|__)(?P<inner>[^*_].*?)\1(?P<rest>.*)$")
 # "Q:", "**Q:**", "Q1:", "**Question 2:**" then the question; "Q1." and "Q1)" too
-Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?P<open>\*\*|__)?[ \t]{0,2}(?:Q|Question)(?:[ \t]{0,2}(?P<n>\d{1,6}[a-z]?))?"
+Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?P<open>\*\*|__)?[ \t]{0,2}(?:Q|Question)\.?(?:[ \t]{0,2}(?P<n>\d{1,6}[a-z]?))?"
                         r"[ \t]{0,2}(?:(?P=open)[ \t]{0,2}[:.)]|[:.)][ \t]{0,2}(?P=open)|[:.)])[ \t]*(?P<rest>\S.*)?$", re.I)
-Q_LABEL_PLAIN_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:Q|Question)(?:[ \t]{0,2}(?P<n>\d{1,6}[a-z]?))?[ \t]{0,2}[:.)]"
-                              r"[ \t]*(?P<rest>\S.*)?$", re.I)
+Q_LABEL_PLAIN_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:Q|Question)(?:\.[ \t]{0,2}(?P<n>\d{1,6}[a-z]?)[ \t]{0,2}[:.)]?|"
+                              r"[ \t]{0,2}(?P<n2>\d{1,6}[a-z]?)[ \t]{0,2}[:.)]|[ \t]{0,2}[:.)])[ \t]+(?P<rest>\S.*)?$", re.I)
+# A question label alone on its line ("Question:", "#### Question:", "**Q:**"); the question follows
+Q_ALONE_RE = re.compile(r"[ ]{0,3}(?:#{1,6}[ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}(?:Q|Question)"
+                        r"[ \t]{0,2}(?:\*\*|__)?[ \t]{0,2}:?[ \t]{0,2}(?:\*\*|__)?[ \t]*$", re.I)
+# "Q.3" with nothing after it: a question its author never wrote
+Q_EMPTY_RE = re.compile(r"[ ]{0,3}(?:\*\*|__)?Q(?:uestion)?\.?[ \t]{0,2}(\d{1,6})[ \t]{0,2}[:.)]?(?:\*\*|__)?[ \t]*$", re.I)
+# A list item: "- What is a JVM?" with its answer indented under it
+LIST_ITEM_RE = re.compile(r"(?P<indent>[ ]{0,3})(?P<marker>\d{1,9}[.)]|[-*+])(?P<gap>[ \t]{1,4})(?P<inner>\S.*?)"
+                          r"(?P<rest>)$")
 LIST_BOLD_RE = re.compile(r"(?P<indent>[ ]{0,3})(?P<marker>\d{1,9}[.)]|[-*+])(?P<gap>[ \t]{1,4})(\*\*|__)"
                           r"(?P<inner>[^*_].*?)\4(?P<rest>.*)$")
 DETAILS_OPEN_RE = re.compile(r"[ ]{0,3}<details\b[^>]{0,200}>", re.I)
@@ -75,26 +84,39 @@ def q_label(text: str) -> tuple[str, str] | None:
     """(number, question) for a ``Q:`` line."""
     if len(text) > WINDOW or not re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}Q", text, re.I):
         return None
-    m = Q_LABEL_RE.match(text)
-    if m and m.group("open") and text[:m.start("rest") if m.group("rest") else len(text)].count(m.group("open")) < 2:
+    bold = re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)", text)
+    m = (Q_LABEL_RE if bold else Q_LABEL_PLAIN_RE).match(text)
+    if m and bold and text[:m.start("rest") if m.group("rest") else len(text)].count(m.group("open")) < 2:
         return None  # "**Q2. What is X?**": a bold question line, not a "Q:" label
-    m = m or Q_LABEL_PLAIN_RE.match(text)
-    if not m or not (m.group("rest") or "").strip():
+    if not m or not without_comments(m.group("rest") or "").strip():
         return None
-    return m.group("n") or "", m.group("rest").strip()
+    number = m.group("n") or (m.groupdict().get("n2") or "")
+    return number, m.group("rest").strip()
 
 
-def list_question(text: str) -> re.Match | None:
-    """A list item whose text opens with a bold question."""
+def list_question(text: str) -> tuple[re.Match, bool] | None:
+    """A list item whose text opens with a bold question, or is a question ending in '?'; and
+    whether it is bold (a plain one is a question only when an answer is indented under it)."""
     if len(text) > WINDOW:
         return None
     m = LIST_BOLD_RE.match(text)
-    if not m or label_of(m.group("inner") + ":"):
+    if m and not label_of(m.group("inner") + ":"):
+        inner = m.group("inner").strip()
+        if question_like(inner) or m.group("marker")[0].isdigit():
+            return m, True
         return None
-    inner = m.group("inner").strip()
-    if not (question_like(inner) or m.group("marker")[0].isdigit()):
-        return None
-    return m
+    m = LIST_ITEM_RE.match(text)
+    if m and without_comments(m.group("inner")).strip().endswith("?") and not q_label(text):
+        return m, False
+    return None
+
+
+def q_alone(text: str) -> bool:
+    """A question label with nothing after it: the question is on the lines below."""
+    if len(text) > WINDOW:
+        return False
+    bare = without_comments(text)
+    return len(bare) < 80 and bool(Q_ALONE_RE.match(bare))
 
 
 def split_region(lines: list[tuple[int, str]], fenced: list[bool],
@@ -173,11 +195,18 @@ def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int]):
     number, text = lines[i]
     if DETAILS_OPEN_RE.match(text):
         return _details(lines, i, ends.get(i, i + 1))
-    if m := list_question(text):
-        return _list_item(lines, fenced, i, m)
+    if found := list_question(text):
+        if item := _list_item(lines, fenced, i, *found):
+            return item
     if parts := q_label(text):
         qn, question = parts
-        return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn), number=qn), i + 1
+        question, j = _continued(lines, fenced, i + 1, question)
+        return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn), number=qn), j
+    if q_alone(text):
+        return _question_below(lines, fenced, i)
+    if m := Q_EMPTY_RE.match(text[:80]):
+        return ShapeQuestion(text.strip(), number, "q-a", IdSite(number, "end"), numbered=True,
+                             number=m.group(1)), i + 1
     if parts := bold_question(text):
         question, rest = parts
         if numbered_bold and not is_numbered(question):
@@ -190,7 +219,40 @@ def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int]):
     return None
 
 
-def _list_item(lines, fenced, i, m: re.Match):
+def _continued(lines, fenced, j: int, question: str) -> tuple[str, int]:
+    """A question that goes on over the next lines (no blank line, no label, no other block)."""
+    while j < len(lines) and not fenced[j] and _continues(lines[j][1]):
+        question += " " + lines[j][1].strip()
+        j += 1
+    return question, j
+
+
+def _continues(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and len(stripped) < WINDOW and not label_of(text) and not q_label(text) \
+        and not stripped.startswith(("#", ">", "|", "```", "~~~", "<", "- ", "* ", "+ ")) \
+        and not BOLD_LINE_RE.match(text) and not re.match(r"\d{1,9}[.)][ \t]", stripped)
+
+
+def _question_below(lines, fenced, i: int):
+    """'Question:' alone on its line: the question is the paragraph under it (quote marks gone)."""
+    j = i + 1
+    while j < len(lines) and not lines[j][1].strip():
+        j += 1
+    parts = []
+    while j < len(lines) and not fenced[j] and lines[j][1].strip() and not label_of(lines[j][1]) \
+            and not q_alone(lines[j][1]) and len(lines[j][1]) < WINDOW:
+        parts.append(re.sub(r"^[ ]{0,3}>[ ]?", "", lines[j][1]).strip())
+        j += 1
+    if not parts:
+        return None
+    number = lines[i][0]
+    stamps = _stamps_apart(lines[i][1])[1]  # stamp writes the id at the end of the label line
+    shape = ShapeQuestion(" ".join(parts) + stamps, number, "q-a", IdSite(number, "end"))
+    return shape, j
+
+
+def _list_item(lines, fenced, i, m: re.Match, bold: bool = True):
     number = lines[i][0]
     content = len(m.group("indent")) + len(m.group("marker")) + len(m.group("gap"))
     rest, stamps = _stamps_apart(m.group("rest").strip())
@@ -209,6 +271,8 @@ def _list_item(lines, fenced, i, m: re.Match):
     while shape.lines and not shape.lines[-1][1].strip():
         j -= 1
         shape.lines.pop()
+    if not bold and not shape.lines:
+        return None  # "- Is it fast?" with nothing under it: a list, not a question
     shape.closed = True
     return shape, j
 

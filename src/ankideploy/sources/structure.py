@@ -26,6 +26,7 @@ HOW_TO_RE = re.compile(r"^how\s{1,3}to\s{1,3}use\b", re.I)
 COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
 RULE_RE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]{0,3}\1){2,}[ \t]*$")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
+KEYCAP_RE = re.compile("^(\\d{1,3})\ufe0f?\u20e3")  # "1️⃣ What is Docker?"
 ATX_OPEN_RE = re.compile(r"[ ]{0,3}(#{1,6})(?=[ \t]|$)")
 
 
@@ -86,6 +87,10 @@ class Dialect:
         """Body lines as Markdown."""
         return lines
 
+    def tables(self, lines: list[tuple[int, str]], path: str, diags: Diagnostics) -> tuple[list, set[int]]:
+        """Rows of question-and-answer tables standing outside a quick-fire section; their lines."""
+        return [], set()
+
 
 def classify(title: str) -> str:
     stripped = title.strip()
@@ -114,10 +119,11 @@ def atx_heading(line: str) -> tuple[int, str] | None:
 def split_question_heading(text: str) -> tuple[str, str] | None:
     """(number, question) for ``Q1. Why?``, ``Q3: Why?``, ``3. Why?``; None otherwise."""
     stripped = text.strip()
-    m = QUESTION_NUMBER_RE.match(stripped[:60])
+    m = QUESTION_NUMBER_RE.match(KEYCAP_RE.sub(r"\1.", stripped[:60], count=1))
     if not m:
         return None
-    return (m.group(1) or m.group(2)), stripped[m.end():].strip()
+    keycap = len(stripped[:60]) - len(KEYCAP_RE.sub(r"\1.", stripped[:60], count=1))
+    return (m.group(1) or m.group(2) or m.group(3)), stripped[m.end() + keycap:].strip()
 
 
 def trim(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -184,12 +190,16 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
     if raw.shape != "heading":
         text = _unbold(text)
     if not text:
-        diags.error(path, heading.line, "question heading has no text")
+        if raw.shape == "heading":
+            diags.error(path, heading.line, "question heading has no text")
+        else:
+            ctx.skip(heading.line, f"empty question '{_short(head)}'", "it has no text")
         return None
     inside = ctx.fenced(raw.lines) if ctx.fenced else [False] * len(raw.lines)
     lines = _unwrap_reveal(raw.lines, inside)
     lines, line_level = _take_difficulty(lines, inside)
     lines = _unquote_answer(lines, inside)
+    lines = _cut_after_rule(lines, inside, ctx)
     lines, stamp, more_tags = take_stamps(lines, inside, bool(on_heading), path, diags)
     stamp = stamp or (on_heading.group(1) if on_heading else "")
     tags += _safe_tags(more_tags, heading.line, ctx)
@@ -211,6 +221,24 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
                     detail=to_block(detail), location=Location(path, heading.line), stamp=stamp, tags=tags,
                     level_from=level_from, topic=ctx.topic, shape=raw.shape,
                     id_site=raw.site or IdSite(heading.line, "below"))
+
+
+def _cut_after_rule(lines, inside, ctx: _Context) -> list[tuple[int, str]]:
+    """An answer ends at a '---' rule followed by text that is no part of it (a sign-off, a
+    note to the reader): that text is reported, and blanked so every line keeps its number."""
+    for index, ((_, text), in_fence) in enumerate(zip(lines, inside)):
+        if in_fence or not RULE_RE.match(text):
+            continue
+        after = [(n, t) for (n, t), f in zip(lines[index + 1:], inside[index + 1:]) if not f]
+        if not meaningful(after) or any(label_of(t) for _, t in after):
+            return lines
+        first = meaningful(after)[0][0]
+        ctx.diags.warning(ctx.path, first, "text after the '---' that closes the answer above is not part of any"
+                          " card")
+        ctx.skipped.append(Skipped(first, f"text '{_short(meaningful(after)[0][1])}'",
+                                   "it follows the '---' that closes the answer above"))
+        return lines[:index] + [(n, "") for n, _ in lines[index:]]
+    return lines
 
 
 def _no_answer(raw: RawQuestion, number: str, label_line: int, ctx: _Context) -> None:
@@ -426,6 +454,9 @@ def check_numbering(groups: list[tuple[Section, list[tuple[str, int]]]], path: s
     whether or not the question itself could be read."""
     first_seen: dict[str, int] = {}
     for _, numbered in groups:
+        numbers = [n for n, _ in numbered if n]
+        if numbers and _number(numbers[0]) == 1:
+            first_seen = {}  # numbering restarts in each section: "Q1" again is not a duplicate
         for number, line in numbered:
             if number and number in first_seen:
                 diags.warning(path, line, f"duplicate question number Q{number} (also at line"
@@ -489,9 +520,12 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
     stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
     if stray:
         diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
+    parsed.intro = _take_tables(parsed.intro, dialect, path, diags, quick_fire)
     report_suspicious(parsed.intro, dialect, path, diags, skipped, "it is in the lesson's introduction, not under a question")
     for position, section in enumerate(parsed.sections):
         kind = section.kind or classify(section.heading.text)
+        if kind not in ("quick-fire", "how-to"):
+            section.lines = _take_tables(section.lines, dialect, path, diags, quick_fire)
         if kind == "quick-fire":
             quick_fire.extend(dialect.quick_fire(section, path, diags, skipped))
         elif kind == "how-to":
@@ -507,6 +541,15 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
     check_repeats(questions, path, diags)
     _note_unlevelled(questions, path, diags)
     return questions, quick_fire, how_to, skipped
+
+
+def _take_tables(lines, dialect: Dialect, path: str, diags: Diagnostics, rows: list) -> list:
+    """The lines without their question-and-answer tables, whose rows join the quick-fire rows."""
+    found, used = dialect.tables(lines, path, diags)
+    if not used:
+        return lines
+    rows.extend(found)
+    return [(n, t) for n, t in lines if n not in used]
 
 
 def _note_unlevelled(questions: list[Question], path: str, diags: Diagnostics) -> None:
@@ -562,7 +605,9 @@ def _stray_in_section(section: Section, kind: str, dialect: Dialect, path: str, 
                          " the lesson's shape allows here"):
         return
     if stray:
-        diags.warning(path, stray[0][0], f"text before the first question of {where} is not part of any card")
+        first_question = min((raw.heading.line for raw in section.questions), default=0)
+        place = "before the first question of" if stray[0][0] < first_question else "outside the questions of"
+        diags.warning(path, stray[0][0], f"text {place} {where} is not part of any card")
 
 
 def report_suspicious(lines, dialect: Dialect, path: str, diags: Diagnostics, skipped: list[Skipped],
@@ -591,6 +636,8 @@ def suspicious(text: str) -> str | None:
         return None
     if q_label(text):
         return f"'Q:' line '{_short(stripped)}'"
+    if (item := LIST_ITEM_RE.match(text)) and without_comments(item.group(1)).strip().endswith("?"):
+        return f"list question '{_short(stripped)}' (nothing is indented under it as its answer)"
     if bold_question(text):
         return f"bold question '{_short(stripped)}'"
     if (found := label_of(text)) and found[0] == "answer":

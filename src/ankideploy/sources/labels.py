@@ -21,7 +21,8 @@ WHY_WORDS = (rf"why{_S}(?:do{_S}|would{_S})?(?:interviewers?|they|companies|empl
              rf"(?:{_S}question)?|why{_S}(?:this|it){_S}(?:is|gets){_S}asked|why{_S}it{_S}matters|"
              rf"what{_S}(?:they(?:'|\u2019)re|they{_S}are|interviewers?{_S}(?:are|is)|the{_S}interviewer{_S}is)"
              rf"{_S}(?:testing|looking{_S}for|evaluating|checking)(?:{_S}for)?|what{_S}(?:it|this){_S}tests")
-ANS_DOT_RE = re.compile(r"(?:\*\*|__)?ans(?:\.|:)(?:\*\*|__)?(?:[ \t]{1,3}|$)", re.I)  # "Ans. It is ..."
+# "Ans. It is", "Ans.It is", "Ans_1.", "Ans It is" (a capital after a space)
+ANS_DOT_RE = re.compile(r"(?:\*\*|__)?(?i:ans)(?:_?\d{1,2})?(?:[.:](?:\*\*|__)?[ \t]{0,3}|[ \t]{1,3}(?=[A-Z]))")
 LABEL_RE = re.compile(rf"(?P<open>\*\*|__|\*|_)?[ \t]{{0,2}}(?:[^\w\s*_#>`\[(<]{{1,4}}[ \t]{{0,2}})?(?:(?P<why>{WHY_WORDS})|(?P<answer>{ANSWER_WORDS}))"
                       r"[ \t]{0,2}(?P<close>\*\*:|__:|\*:|_:|:\*\*|:__|:\*|:_|:|\*\*|__|\*|_)?[ \t]{0,2}", re.I)
 

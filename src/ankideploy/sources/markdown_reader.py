@@ -34,17 +34,26 @@ CLOSING_RE = re.compile(r"^(?:further\s+reading|reading\s+list|resources|referen
 def scan_blocks(lines: list[tuple[int, str]]) -> tuple[list[bool], tuple[int, str] | None]:
     """For each line, whether it is inside a fenced code block or a multi-line HTML comment (its
     opening and closing lines included); and the line and kind of a block never closed."""
-    flags, fence, comment, opened = [], "", False, None
+    flags, fence, comment, opened, fence_char = [], "", False, None, "`"
+    inner, nested = 0, ""  # a fence opened inside a fence, and what it led to
     for number, text in lines:
         m = FENCE_RE.match(text)
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
                     and not text.strip()[len(m.group(1)):].strip():
                 fence = ""
+                if inner:
+                    nested = (f" (line {inner} opened a fence inside the one opened at line {opened[0]}, and line"
+                              f" {number} closed the outer one; give the outer block a longer fence, such as"
+                              f" {fence_char * 4})")
+                inner = 0
+            elif m and m.group(1)[0] == fence[0]:
+                inner = inner or number
         elif comment:
             comment = "-->" not in text
         elif m:
-            fence, opened = m.group(1), (number, "code fence")
+            fence, opened = m.group(1), (number, "code fence" + nested)
+            fence_char = fence[0]
         elif COMMENT_OPEN_RE.match(text) and "-->" not in text:
             comment, opened = True, (number, "HTML comment")
         else:

@@ -515,7 +515,9 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
     questions, quick_fire, how_to, groups, skipped = [], [], [], [], []
     if parsed.unclosed:
         line, kind = parsed.unclosed
-        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it")
+        kind, _, hint = kind.partition(" (")
+        hint = f" ({hint}" if hint else ""
+        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it{hint}")
     from .metadata import is_breadcrumb  # metadata imports this module
     stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
     if stray:

@@ -37,6 +37,9 @@ def scan_blocks(lines: list[tuple[int, str]]) -> tuple[list[bool], tuple[int, st
     flags, fence, comment, opened, fence_char = [], "", False, None, "`"
     inner, nested = 0, ""  # a fence opened inside a fence, and what it led to
     for number, text in lines:
+        if not fence and not comment and "`" not in text and "~" not in text and "<!--" not in text:
+            flags.append(False)  # the common case, decided without a regex
+            continue
         m = FENCE_RE.match(text)
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
@@ -255,6 +258,7 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     flags, unclosed = scan_blocks(lines)
     parsed = _Outline(lines, flags, _headings(lines, flags)).run()
     parsed.unclosed = unclosed
+    parsed.in_code = {number for (number, _), flag in zip(lines, flags) if flag}
     if parsed.h1 is None:
         _untitled(parsed)
     _shape_questions(parsed)
@@ -275,22 +279,27 @@ def _shape_questions(parsed: Parsed) -> None:
     for section in parsed.sections:
         if section.kind in ("quick-fire", "how-to"):
             continue
-        stray, found = split_region(section.lines, fence_flags(section.lines))
+        stray, found = split_region(section.lines, _flags(parsed, section.lines))
         if found:
             section.lines = stray
             section.questions.extend(_raw(q) for q in found)
         for raw in [q for q in section.questions if q.shape == "heading"]:
-            kept, inner = split_region(raw.lines, fence_flags(raw.lines), after=_number_of(raw.heading.text))
+            kept, inner = split_region(raw.lines, _flags(parsed, raw.lines), after=_number_of(raw.heading.text))
             if inner:
                 raw.lines = kept
                 section.questions.extend(_raw(q) for q in inner)
-    stray, found = split_region(parsed.intro, fence_flags(parsed.intro))
+    stray, found = split_region(parsed.intro, _flags(parsed, parsed.intro))
     if found:
         first = found[0].line
         parsed.intro = [(n, t) for n, t in stray if n < first]
         section = Section(Heading(0, "", first), lines=[(n, t) for n, t in stray if n >= first], kind="topic",
                           questions=[_raw(q) for q in found])
         parsed.sections.insert(0, section)
+
+
+def _flags(parsed: Parsed, lines) -> list[bool]:
+    """Whether each line is inside code or a comment, as the whole file reads: scanned once."""
+    return [number in parsed.in_code for number, _ in lines]
 
 
 def _number_of(text: str) -> int:
@@ -305,11 +314,21 @@ def _raw(question) -> RawQuestion:
 
 
 class MarkdownDialect(Dialect):
+    def __init__(self):
+        self.in_code: set[int] | None = None  # the file's lines inside code or comments, once read
+
+    def read(self, lines: list[tuple[int, str]]) -> Parsed:
+        parsed = split_structure(lines)
+        self.in_code = parsed.in_code
+        return parsed
+
     def fenced(self, lines):
-        return fence_flags(lines)
+        if self.in_code is None:
+            return fence_flags(lines)
+        return [number in self.in_code for number, _ in lines]
 
     def quick_fire(self, section: Section, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list:
-        return read_quick_fire(section, fence_flags(section.lines), path, diags, skipped)
+        return read_quick_fire(section, self.fenced(section.lines), path, diags, skipped)
 
     def tables(self, lines, path: str, diags: Diagnostics):
-        return question_tables(lines, fence_flags(lines), path, diags)
+        return question_tables(lines, self.fenced(lines), path, diags)

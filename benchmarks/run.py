@@ -524,6 +524,11 @@ def main(argv: list[str] | None = None) -> int:
           " smallest and largest of those ratios. MISS: the median misses its limit; info: no limit set.")
     print(f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {elapsed:.0f} s in all."
           " Figures from a shared machine are noisy: compare ratios from one run, not across runs.")
+    busy = max(load_before[0], os.getloadavg()[0]) > bench.cores - 0.5
+    if busy or any(s.median("cpu") < 0.8 * s.median() for s in bench.scenarios if s.kind in ("build1", "markdown")):
+        print(f"warning: other work competed for the {bench.cores} cores during this run (the load average, or a"
+              " one-process command using its core less than 80% of its wall time): wall-time ratios are"
+              " unreliable; CPU-time ratios much less so. Run again on a quiet machine for the wall targets.")
     if args.quick:
         print("quick mode: one run on small sets, a smoke test; the targets are meant for 100 and 500 lessons.")
     if args.json:

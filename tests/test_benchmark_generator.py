@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sys
@@ -183,3 +184,37 @@ def test_every_baseline_writes_the_builds_notes_and_an_edit_shows(generator, com
     assert markdown.main([str(edited), "-o", str(tmp_path / "edited.apkg")]) == 0
     problems = common.note_differences(reference, common.note_views(tmp_path / "edited.apkg"))
     assert len(problems) == 1 and problems[0].startswith(f"{guid}: field 2 differs at character ")
+
+
+# ---------------------------------------------------------------- what run.py measures and prints
+
+@pytest.fixture(scope="module")
+def runner():
+    return _load("run")
+
+
+def test_cpu_time_counts_the_workers_a_command_starts(runner, tmp_path):
+    # The command itself idles while one child process burns CPU for about 0.3 s.
+    burn = "import time; end = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}], check=True)"
+    sample = runner.timed([sys.executable, "-c", parent], dict(os.environ), tmp_path / "log")
+    assert sample.cpu >= 0.3
+    assert sample.wall >= 0.3
+    assert sample.largest_kb > 0 and sample.tree_kb >= sample.largest_kb
+
+
+def test_a_missed_target_is_printed_as_a_miss(runner):
+    found = [{"target": "fast enough", "measured": "0.90x", "spread": "0.80-1.00x", "limit": "<= 1.00x", "pass": True},
+             {"target": "too slow", "measured": "1.20x", "spread": "1.10-1.30x", "limit": "<= 1.00x", "pass": False},
+             {"target": "for fairness", "measured": "0.95x", "spread": "0.90-1.00x", "limit": "-", "pass": None}]
+    lines = runner.targets_table(found).splitlines()
+    assert lines[2].startswith("PASS  fast enough")
+    assert lines[3].startswith("MISS  too slow") and "1.20x" in lines[3]
+    assert lines[4].startswith("info  for fairness")
+
+
+def test_ratios_pair_the_runs_of_one_repetition(runner):
+    one = runner.Scenario("a-1", "a", 1, [runner.Sample(2.0, 1.0, 0, 0, 1), runner.Sample(4.0, 3.0, 0, 0, 1)])
+    other = runner.Scenario("b-1", "b", 1, [runner.Sample(1.0, 2.0, 0, 0, 1), runner.Sample(4.0, 1.0, 0, 0, 1)])
+    assert runner.paired(one, other, "wall") == [2.0, 1.0]
+    assert runner.paired(one, other, "cpu") == [0.5, 3.0]

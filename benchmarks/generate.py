@@ -8,8 +8,9 @@ per episode folder (``episode-3-data-storage/3.7-interview-questions.md``).
 Each lesson has 11 questions (Q1-Q4 beginner, Q5-Q8 intermediate, Q9-Q11
 advanced) with stamped ids and model answers of 150-350 words holding
 paragraphs, a numbered or bulleted list, inline code and a fenced code block
-(the languages rotate through yaml, bash, js, python, json, dockerfile, sql,
-go, typescript and toml), then a quick-fire table of 10 rows and a link back.
+in one of the lesson's three languages (the course's ten, yaml, bash, js,
+python, json, dockerfile, sql, go, typescript and toml, rotate from lesson to
+lesson), then a quick-fire table of 10 rows and a link back.
 As real lessons do, about half the answers hold a link and inline HTML
 (``<kbd>``, ``<mark>``, ``<sup>``, ``<abbr>``, ``<br>``), a third a table, and
 two per lesson an image from the episode's ``images/`` folder (small PNG
@@ -32,6 +33,7 @@ from pathlib import Path
 
 LESSONS_PER_EPISODE = 10
 LANGUAGES = ("yaml", "bash", "js", "python", "json", "dockerfile", "sql", "go", "typescript", "toml")
+LANGUAGES_PER_LESSON = 3
 LEVELS = (("Beginner", 1, 4), ("Intermediate", 5, 8), ("Advanced", 9, 11))
 QUICK_FIRE_ROWS = 10
 MIN_WORDS, MAX_WORDS = 150, 350
@@ -238,6 +240,12 @@ SNIPPETS = {
 }
 
 
+def lesson_languages(index: int) -> tuple[str, ...]:
+    """The code languages of lesson ``index``: a lesson sticks to a few, as a real one does (a
+    Docker lesson shows Dockerfiles, YAML and shell); any four lessons in a row show all ten."""
+    return tuple(LANGUAGES[(LANGUAGES_PER_LESSON * index + k) % len(LANGUAGES)] for k in range(LANGUAGES_PER_LESSON))
+
+
 def extras(index: int, number: int) -> frozenset[str]:
     """What question ``number`` of lesson ``index`` holds besides text, a list and code: every
     lesson has links and inline HTML in about half its answers, a table in a third, an image in two."""
@@ -398,7 +406,7 @@ def lesson_text(index: int) -> str:
     for level, low, high in LEVELS:
         parts.append(f"## {level} (Q{low}--Q{high})\n")
         for q in range(low, high + 1):
-            parts.append(writer.question(level, q, LANGUAGES[(index * 11 + q - 1) % len(LANGUAGES)]))
+            parts.append(writer.question(level, q, lesson_languages(index)[(q - 1) % LANGUAGES_PER_LESSON]))
     parts.append("## Quick-fire\n")
     parts.append(writer.quick_fire())
     parts.append(f"[<-- Back to {lesson_id} -- {title}](README.md)\n")

@@ -76,12 +76,13 @@ def test_generated_lessons_check_cleanly_with_every_question(generator, tmp_path
 
 
 def test_model_answers_have_the_promised_shape(generator, tmp_path):
-    generator.generate(3, tmp_path)
+    generator.generate(4, tmp_path)
     languages, quick_fire_extras = set(), 0
     for path in sorted(tmp_path.rglob("*.md")):
         text = path.read_text(encoding="utf-8")
         answers = re.findall(r"\*\*Model answer:\*\*\n\n(.*?)\n\n---\n", text, re.S)
         assert len(answers) == 11
+        assert len(set(re.findall(r"^```(\w+)$", text, re.M))) == 3, "a lesson sticks to three languages"
         for answer in answers:
             assert generator.MIN_WORDS <= generator.word_count(answer) <= generator.MAX_WORDS
             assert re.search(r"^(?:1\.|-) ", answer, re.M), "a list"

@@ -165,7 +165,8 @@ def note_views(apkg: Path) -> dict[str, NoteView]:
 def media_names(apkg: Path) -> list[str]:
     import zipfile
     with zipfile.ZipFile(apkg) as zf:
-        return list(json.loads(zf.read("media")).values())
+        # Names with a leading underscore are Anki's files that no card shows (the course manifest).
+        return [name for name in json.loads(zf.read("media")).values() if not name.startswith("_")]
 
 
 def note_differences(expected: dict[str, NoteView], found: dict[str, NoteView], limit: int = 5) -> list[str]:

@@ -305,6 +305,7 @@ class _Writer:
     def __init__(self, index: int):
         self.index = index
         self.rng = random.Random(f"ankideploy-benchmark-lesson-{index}")
+        self.asked: set[str] = set()
         self.concepts = self.rng.sample(CONCEPTS, 6)
 
     def slots(self, language: str | None = None) -> dict[str, str]:
@@ -372,6 +373,12 @@ class _Writer:
     def question(self, level: str, number: int, language: str) -> str:
         slots = self.slots(language)
         heading = self.rng.choice(QUESTIONS[level]).format(**slots)
+        for _ in range(20):  # a lesson never asks the same question twice (the build warns if it does)
+            if heading not in self.asked:
+                break
+            slots = self.slots(language)
+            heading = self.rng.choice(QUESTIONS[level]).format(**slots)
+        self.asked.add(heading)
         why = self.rng.choice(WHY).format(**slots)
         answer = self.answer(language, extras(self.index, number))
         return (f"### Q{number}. {heading}\n<!-- id: {stable_id(self.index, 'q', number)} -->\n\n"

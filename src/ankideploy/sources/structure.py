@@ -24,7 +24,9 @@ QUICK_FIRE_RE = re.compile(r"(?:quick|rapid|lightning)[ \t\-\u2010\u2011]{0,3}(?
                            r"flash[ \t\-]{0,3}cards?\b|^flash\b|cheat[ \t\-]{0,3}sheet", re.I)
 HOW_TO_RE = re.compile(r"^how\s{1,3}to\s{1,3}use\b", re.I)
 COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
-RULE_RE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]{0,3}\1){2,}[ \t]*$")
+# A thematic break ('---'), or a line of long dashes some authors use as one ('⸻', '───')
+RULE_RE = re.compile(r"^\s{0,3}(?:([-*_])(?:[ \t]{0,3}\1){2,}|[\u2e3a\u2e3b]{1,10}|[\u2500\u2501]{3,80})[ \t]*$")
+RULE_STARTS = ("-", "*", "_", "\u2e3a", "\u2e3b", "\u2500", "\u2501")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
 KEYCAP_RE = re.compile("^(\\d{1,3})\ufe0f?\u20e3")  # "1️⃣ What is Docker?"
 ATX_OPEN_RE = re.compile(r"[ ]{0,3}(#{1,6})(?=[ \t]|$)")
@@ -236,16 +238,16 @@ def _cut_after_rule(lines, inside, ctx: _Context) -> list[tuple[int, str]]:
     """An answer ends at a '---' rule followed by text that is no part of it (a sign-off, a
     note to the reader): that text is reported, and blanked so every line keeps its number."""
     for index, ((_, text), in_fence) in enumerate(zip(lines, inside)):
-        if in_fence or text.lstrip(" ")[:1] not in ("-", "*", "_") or not RULE_RE.match(text):
+        if in_fence or text.lstrip(" ")[:1] not in RULE_STARTS or not RULE_RE.match(text):
             continue
         after = [(n, t) for (n, t), f in zip(lines[index + 1:], inside[index + 1:]) if not f]
         if not meaningful(after) or any(label_of(t) for _, t in after):
             return lines
         first = meaningful(after)[0][0]
-        ctx.diags.warning(ctx.path, first, "text after the '---' that closes the answer above is not part of any"
+        ctx.diags.warning(ctx.path, first, "text after the rule ('---') that closes the answer above is not part of any"
                           " card")
         ctx.skipped.append(Skipped(first, f"text '{_short(meaningful(after)[0][1])}'",
-                                   "it follows the '---' that closes the answer above"))
+                                   "it follows the rule ('---') that closes the answer above"))
         return lines[:index] + [(n, "") for n, _ in lines[index:]]
     return lines
 

@@ -213,7 +213,8 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
     labels = [None if f else label_of(t) for (_, t), f in zip(lines, inside)]  # once: lines are many
     lines, stamp, more_tags = take_stamps(lines, inside, bool(on_heading), path, diags, labels)
     stamp = stamp or (on_heading.group(1) if on_heading else "")
-    tags += _safe_tags(more_tags, heading.line, ctx)
+    for tag, line in more_tags:
+        tags += _safe_tags([tag], line, ctx)
     split, answer_label_line = _split_parts(lines, labels)
     detail, why, answer = split["detail"], split["why"], split["answer"]
     if not answer_label_line:
@@ -371,7 +372,7 @@ def take_stamps(lines, inside, has_id: bool, path: str, diags: Diagnostics, labe
         if not in_fence and header:
             if (m := ID_RE.search(text)) and not stamp:
                 stamp = m.group(1)
-            tags.extend(tags_in(text))
+            tags.extend((tag, number) for tag in tags_in(text))
             _check_id_comment(text, number, False, False, path, diags)
             text = without_comments(text)
         elif not in_fence:

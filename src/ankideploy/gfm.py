@@ -4,6 +4,7 @@ authors write by.
 * A list or a table right after a paragraph line, with no blank line between (GitHub,
   like CommonMark, lets a list interrupt a paragraph; python-markdown does not): a blank
   line is put in front of it.
+* A backslash at the end of a line breaks the line, as on GitHub.
 * ``~~strikethrough~~``, bare ``https://`` and ``www.`` links, and task list items
   (``- [ ]`` / ``- [x]``, shown as ☐ / ☑ since cards hold no form controls).
 * ``<image_name>`` or ``<Component />`` is not HTML (GitHub hides only real tags): it
@@ -64,6 +65,8 @@ class ParagraphBreaks(Preprocessor):
                 and "-" in lines[index + 1]
             if previous == "paragraph" and (_may_interrupt(starts_list) or starts_table):
                 out.append("")
+            if line.endswith("\\") and not line.endswith("\\\\") and index + 1 < len(lines) and lines[index + 1].strip():
+                line = line[:-1] + "  "  # GitHub's backslash line break, as python-markdown writes one
             out.append(line)
             previous = _kind(line, previous)
         return out

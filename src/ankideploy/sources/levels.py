@@ -17,7 +17,7 @@ from ..lesson import Level
 SYNONYMS = {
     Level.BEGINNER: ("beginner", "beginners", "fresher", "freshers", "junior", "juniors", "entry", "basic",
                      "basics", "easy", "novice", "elementary", "introductory"),
-    Level.INTERMEDIATE: ("intermediate", "mid", "medium", "experienced", "moderate"),
+    Level.INTERMEDIATE: ("intermediate", "mid", "med", "medium", "experienced", "moderate"),
     Level.ADVANCED: ("advanced", "senior", "seniors", "expert", "experts", "hard", "lead", "principal"),
 }
 LEVEL_OF_WORD = {word: level for level, words in SYNONYMS.items() for word in words}
@@ -28,6 +28,8 @@ FILLER = frozenset("""level levels question questions interview interviews q qa 
 EMOJI_LEVELS = {"\U0001F7E2": Level.BEGINNER, "\U0001F7E1": Level.INTERMEDIATE, "\U0001F7E0": Level.INTERMEDIATE,
                 "\U0001F534": Level.ADVANCED}
 WORD_RE = re.compile(r"[^\W\d_]+")
+# "⭐⭐ What is X?" or "What is X? ⭐⭐⭐": one star beginner, two intermediate, three or more advanced
+STARS_RE = re.compile(r"^\s{0,3}((?:\u2b50\ufe0f?){1,5})\s{0,3}|\s{0,3}((?:\u2b50\ufe0f?){1,5})\s{0,3}$")
 _WORDS = "|".join(sorted(LEVEL_OF_WORD, key=len, reverse=True))
 # "(Medium)", "[Easy]", "(Difficulty: Hard)", "[Senior level]"
 BRACKET_MARKER_RE = re.compile(rf"[\[(]\s{{0,3}}(?:(?:difficulty|level)\s{{0,3}}:\s{{0,3}})?({_WORDS})"
@@ -97,6 +99,10 @@ def take_marker(text: str) -> tuple[str, Level | None]:
     level = _emoji_level(text)
     if level:
         text = _strip_emoji(text)
+    elif m := STARS_RE.search(text):
+        stars = (m.group(1) or m.group(2)).count("\u2b50")
+        level = (Level.BEGINNER, Level.INTERMEDIATE, Level.ADVANCED)[min(stars, 3) - 1]
+        text = text[:m.start()] + " " + text[m.end():]
     if m := BRACKET_MARKER_RE.search(text):
         level = level or LEVEL_OF_WORD[m.group(1).lower()]
         text = text[:m.start()] + text[m.end():]

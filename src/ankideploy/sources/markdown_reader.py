@@ -26,6 +26,12 @@ from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, atx_heading, Heading,
 
 FENCE_RE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 COMMENT_OPEN_RE = re.compile(r"^[ ]{0,3}<!--")
+# Headings that are a part of an answer whatever the file's shape ("### Example")
+ANSWER_PART_RE = re.compile(r"^(?:examples?|for example|code(?: example| sample)?|sample code|explanation|key points|"
+                            r"key takeaways|takeaways?|pitfalls?|common (?:mistakes|pitfalls)|gotchas?|trade[\s\-]?offs?|"
+                            r"follow[\s\-]?ups?|notes?|tips?|how to (?:explain|answer|say)|in an interview|diagram|"
+                            r"output|usage|syntax|analogy|real[\s\-]world|use cases?|when to use|advantages|"
+                            r"disadvantages|pros|cons|best practices|approach|complexity|why it matters)\b", re.I)
 # Sections that close a lesson rather than continue an answer
 CLOSING_RE = re.compile(r"^(?:further\s+reading|reading\s+list|resources|references|see\s+also|related|next\s+steps|"
                         r"conclusion|summary|wrap[\s\-]?up|credits|sources|links|appendix|what's\s+next)\b", re.I)
@@ -127,10 +133,14 @@ def _first_text(lines, flags, start: int, end: int) -> str | None:
 
 
 def _question_depth(heads: list[_Head]) -> tuple[int | None, bool]:
-    """The depth most question headings use, and whether questions are numbered or '?'-ended."""
+    """The depth most question headings use, and whether those questions are numbered (then a
+    plain heading beside them belongs to the answer above)."""
     depths = Counter(h.depth for h in heads if h.kind == "question" and h.depth >= 2)
     if depths:
-        return min(depths, key=lambda d: (-depths[d], d)), True
+        depth = min(depths, key=lambda d: (-depths[d], d))
+        at_depth = [h for h in heads if h.kind == "question" and h.depth == depth]
+        numbered = sum(is_numbered(take_marker(without_comments(h.text))[0]) for h in at_depth)
+        return depth, numbered * 2 >= len(at_depth)
     depths = Counter(h.depth for h in heads if h.kind == "plain" and h.label_body and h.depth >= 2)
     if depths:
         return min(depths, key=lambda d: (-depths[d], d)), False
@@ -191,8 +201,9 @@ class _Outline:
         following = self.heads[position + 1] if position + 1 < len(self.heads) else None
         if head.question_body:
             return "section"  # "### 1.1 Design a cache" over "**Question:** ..."
+        numbered = is_numbered(take_marker(without_comments(head.text))[0])
         if following and following.depth > head.depth and (not head.has_text or (
-                self.depth and head.depth < self.depth and following.kind == "question")):
+                self.depth and head.depth < self.depth and following.kind == "question" and not numbered)):
             return "section"  # "## 1. Caching" or "## Why Kafka?" over its own questions
         if current and self.depth and head.depth > self.depth and not head.label_body \
                 and not is_numbered(take_marker(without_comments(head.text))[0]):
@@ -206,8 +217,9 @@ class _Outline:
             return "question"  # "### Docker volumes" followed by "**Answer:**"
         if current and head.depth == current and (CLOSING_RE.match(head.text) or self._after_rule(head)):
             return "section"  # "## Further reading" after the last answer's closing rule
-        if current and (head.depth > current or (head.depth == current and self.numbered)):
-            return "answer"  # "### Example" under a numbered question
+        if current and (head.depth > current or (head.depth == current and (
+                self.numbered or ANSWER_PART_RE.match(head.text) or not self._has_body(position, head)))):
+            return "answer"  # "### Example" under a numbered question, or under any question
         if self.depth is None or head.depth < self.depth:
             return "section"
         if not self.numbered and self._has_body(position, head):

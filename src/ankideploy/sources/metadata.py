@@ -26,6 +26,10 @@ def is_breadcrumb(text: str) -> bool:
     return bool(BREADCRUMB_RE.match(text.strip()))
 
 
+# Keys static-site generators put in front matter: they mean nothing here and are no mistake.
+SITE_KEYS = frozenset("""layout date categories category permalink author authors description published draft weight
+    slug excerpt comments toc sidebar image keywords summary lang hide nav_order parent has_children last_modified_at
+    redirect_from sitemap""".split())
 FRONT_KEYS = {"lesson", "title", "episode", "episode_title", "tags", "identity", "level"}
 
 
@@ -67,7 +71,7 @@ def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple
         line = next((i + 1 for i in range(1, end) if re.match(rf"\s*['\"]?{re.escape(str(key))}['\"]?\s*:",
                                                                lines[i])), 2)
         where[str(key)] = line
-        if str(key) not in FRONT_KEYS:
+        if str(key) not in FRONT_KEYS and str(key) not in SITE_KEYS:
             diags.warning(path, line, f"unknown front-matter key '{key}' (known: {', '.join(sorted(FRONT_KEYS))})")
     return {**data, "__lines__": where}, end + 1
 

@@ -40,6 +40,8 @@ DETAILS_OPEN_RE = re.compile(r"[ ]{0,3}<details\b[^>]{0,200}>", re.I)
 SUMMARY_RE = re.compile(r"<summary\b[^>]{0,200}>(?P<inner>.*?)</summary\s{0,3}>", re.I)
 DETAILS_CLOSE = "</details"
 TAG_RE = re.compile(r"<(?!!--)[^<>]{0,200}>")
+BOLD_Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:\*\*|__)[ \t]{0,2}Q(?:uestion)?[ \t.]{0,2}(?:\d{1,6}[a-z]?)?[ \t]{0,2}[:.)]", re.I)
+BR_RE = re.compile(r"<br\s{0,3}/?>", re.I)
 WINDOW = 2000  # a question line longer than this is prose
 SHAPE_STARTS = frozenset("<*_-+#Qq0123456789")  # the first character of every question shape
 ANSWER_SHAPE_STARTS = frozenset("<*_Qq")  # of those that may stand inside an answer (numbered, continuing)
@@ -77,9 +79,17 @@ def bold_question(text: str) -> tuple[str, str] | None:
     if not m or label_of(text):
         return None
     inner = m.group("inner").strip()
-    if not question_like(inner) or q_label(text):
+    if q_label(text):
         return None
-    return inner, m.group("rest").strip()
+    if labelled := q_label(inner):
+        number, rest = labelled
+        return (f"{number}. {rest}" if number else rest), m.group("rest").strip()
+    if not question_like(inner):
+        return None
+    rest = m.group("rest").strip()
+    if rest[:1] in (":", "\u2014", "\u2013", "-") and not _plain(inner).endswith("?"):
+        return None  # "**1. Notice**: sysmon sees ...": a labelled step of an answer
+    return inner, rest
 
 
 def q_label(text: str) -> tuple[str, str] | None:
@@ -96,7 +106,7 @@ def q_label(text: str) -> tuple[str, str] | None:
     return number, m.group("rest").strip()
 
 
-def list_question(text: str) -> tuple[re.Match, bool] | None:
+def list_question(text: str, list_style: bool = False) -> tuple[re.Match, bool] | None:
     """A list item whose text opens with a bold question, or is a question ending in '?'; and
     whether it is bold (a plain one is a question only when an answer is indented under it)."""
     if len(text) > WINDOW:
@@ -104,11 +114,11 @@ def list_question(text: str) -> tuple[re.Match, bool] | None:
     m = LIST_BOLD_RE.match(text)
     if m and not label_of(m.group("inner") + ":"):
         inner = m.group("inner").strip()
-        if question_like(inner) or m.group("marker")[0].isdigit():
+        if question_like(inner) or (list_style and m.group("marker")[0].isdigit()):
             return m, True
-        return None
+        return None  # "1. **Intro** (5 min)": a step of an answer, not a question
     m = LIST_ITEM_RE.match(text)
-    if m and without_comments(m.group("inner")).strip().endswith("?") and not q_label(text):
+    if m and _plain(m.group("inner")).endswith("?") and not q_label(text):
         return m, False
     return None
 
@@ -130,7 +140,8 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
     under '### 1.') starts there, so an answer's own bold lines and lists stay in it."""
     answer = after is not None
     numbered_bold = False if answer else _numbered_bold_style(lines, fenced)
-    list_style = False if answer else _list_question_style(lines, fenced)
+    list_style = False if answer else _list_question_style(lines, fenced) or _bold_list_style(lines, fenced)
+    loose = False if answer else _loose_style(lines, fenced)
     ends = _details_ends(lines, fenced)
     stray: list[tuple[int, str]] = []
     found: list[ShapeQuestion] = []
@@ -138,7 +149,7 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
     while i < len(lines):
         number, text = lines[i]
         skip = fenced[i] or (answer and text.lstrip(" ")[:1] not in ANSWER_SHAPE_STARTS)
-        question = None if skip else _start(lines, fenced, i, numbered_bold, ends, list_style)
+        question = None if skip else _start(lines, fenced, i, numbered_bold, ends, list_style, loose)
         if question and after is not None:
             expected = _number(found[-1]) + 1 if found else after + 1
             if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
@@ -165,16 +176,21 @@ def _open(question: ShapeQuestion) -> bool:
     return not question.closed
 
 
-def _numbered_bold_style(lines, fenced) -> bool:
-    """When most bold questions are numbered, an unnumbered bold line is part of an answer."""
-    numbered = plain = 0
+def _numbered_bold_style(lines, fenced) -> str:
+    """When most bold questions are numbered, an unnumbered bold line is part of an answer
+    ("numbered"); when most of those also end in '?', so is a numbered one without it, such as a
+    step '**3. Edge sites**' inside an answer ("asked"); "" otherwise."""
+    numbered = plain = asked = 0
     for (_, text), in_fence in zip(lines, fenced):
-        if not in_fence and (parts := bold_question(text)):
+        if not in_fence and text.lstrip(" ")[:2] in ("**", "__") and (parts := bold_question(text)):
             if is_numbered(parts[0]):
                 numbered += 1
+                asked += _plain(parts[0]).endswith("?")
             else:
                 plain += 1
-    return numbered >= 2 and numbered > plain
+    if numbered < 2 or numbered <= plain:
+        return ""
+    return "asked" if asked * 4 >= numbered * 3 else "numbered"
 
 
 def _details_ends(lines, fenced) -> dict[int, int]:
@@ -211,7 +227,38 @@ def _list_question_style(lines, fenced) -> bool:
     return False
 
 
-def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int], list_style: bool = False):
+def _bold_list_style(lines, fenced) -> bool:
+    """Whether questions here are numbered list items in bold ('1. **What is X?**'): then an
+    item such as '3. **Name the join types.**' is one of them too."""
+    count = 0
+    for (_, text), in_fence in zip(lines, fenced):
+        if in_fence or len(text) > WINDOW or text[:1] in (" ", "\t"):
+            continue
+        m = LIST_BOLD_RE.match(text)
+        if m and m.group("marker")[0].isdigit() and question_like(m.group("inner")):
+            count += 1
+            if count >= 2:
+                return True
+    return False
+
+
+def _loose_style(lines, fenced) -> bool:
+    """Whether questions here are list items ending in '?' with their answers at the margin
+    after a blank line ('1. What is X?', '', 'X is ...'): at least two of them."""
+    count = 0
+    for index, ((_, text), in_fence) in enumerate(zip(lines, fenced)):
+        if in_fence or len(text) > WINDOW or text[:1] in (" ", "\t") or not _ends_in_question(text):
+            continue
+        following = next((t for _, t in lines[index + 1:index + 4] if t.strip()), "")
+        if following and following[:1] not in (" ", "\t") and not LIST_ITEM_RE.match(following):
+            count += 1
+            if count >= 2:
+                return True
+    return False
+
+
+def _start(lines, fenced, i, numbered_bold: str, ends: dict[int, int], list_style: bool = False,
+           loose: bool = False):
     """The question starting at line ``i`` and the index after what it consumed, or None."""
     number, text = lines[i]
     if text.lstrip(" ")[:1] not in SHAPE_STARTS:
@@ -221,8 +268,8 @@ def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int], list_sty
     if list_style and (m := LIST_ITEM_RE.match(text[:WINDOW])) and not m.group("indent"):
         if item := _list_item(lines, fenced, i, m, False):
             return item
-    if found := list_question(text):
-        if item := _list_item(lines, fenced, i, *found):
+    if found := list_question(text, list_style):
+        if item := _list_item(lines, fenced, i, *found, loose=loose and _ends_in_question(text)):
             return item
     if parts := q_label(text):
         qn, question = parts
@@ -235,7 +282,10 @@ def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int], list_sty
                              number=m.group(1)), i + 1
     if parts := bold_question(text):
         question, rest = parts
-        if numbered_bold and not is_numbered(question):
+        labelled = bool(BOLD_Q_LABEL_RE.match(text))  # "**Q: Compare A and B**" says it is a question
+        if not labelled and numbered_bold and not is_numbered(question):
+            return None
+        if not labelled and numbered_bold == "asked" and not _plain(question).endswith("?"):
             return None
         rest, stamps = _stamps_apart(rest)
         shape = ShapeQuestion(question + stamps, number, "bold", IdSite(number, "end"), numbered=is_numbered(question))
@@ -278,7 +328,7 @@ def _question_below(lines, fenced, i: int):
     return shape, j
 
 
-def _list_item(lines, fenced, i, m: re.Match, bold: bool = True):
+def _list_item(lines, fenced, i, m: re.Match, bold: bool = True, loose: bool = False):
     number = lines[i][0]
     content = len(m.group("indent")) + len(m.group("marker")) + len(m.group("gap"))
     rest, stamps = _stamps_apart(m.group("rest").strip())
@@ -287,20 +337,56 @@ def _list_item(lines, fenced, i, m: re.Match, bold: bool = True):
     if rest:
         shape.lines.append((number, rest.lstrip(":\u2014\u2013- ").strip() if rest[:1] in ":\u2014\u2013-" else rest))
     j = i + 1
+    while j < len(lines) and _lazy(lines[j][1]) and not fenced[j] and not shape.lines:
+        shape.lines.append((lines[j][0], lines[j][1].strip()))  # "- What is X?" then "X is ..." below it
+        j += 1
     while j < len(lines):
         n, text = lines[j]
-        indent = len(text) - len(text.lstrip(" "))
-        if text.strip() and indent < min(content, 2) and not fenced[j]:
+        indent = len(text) - len(text.lstrip(" \t"))
+        if text.strip() and indent < 1 and not fenced[j]:
             break
         shape.lines.append((n, text[min(indent, content):] if text.strip() else ""))
         j += 1
     while shape.lines and not shape.lines[-1][1].strip():
         j -= 1
         shape.lines.pop()
+    if not shape.lines and loose:
+        return _loose_answer(lines, fenced, j, shape)
     if not bold and not shape.lines:
         return None  # "- Is it fast?" with nothing under it: a list, not a question
     shape.closed = True
     return shape, j
+
+
+def _lazy(text: str) -> bool:
+    """A line right under a list item that GitHub reads as part of it: text at the margin."""
+    stripped = text.strip()
+    return bool(stripped) and text[:1] not in (" ", "\t") and not LIST_ITEM_RE.match(text) \
+        and not stripped.startswith(("#", "```", "~~~", "<", "|", ">")) and not label_of(text)
+
+
+def _loose_answer(lines, fenced, j: int, shape: "ShapeQuestion"):
+    """'1. What is X?', a blank line, then the answer at the margin, up to the next such question."""
+    while j < len(lines):
+        n, text = lines[j]
+        if not fenced[j] and (LIST_ITEM_RE.match(text) and _ends_in_question(text) or text.lstrip().startswith("#")):
+            break
+        shape.lines.append((n, text))
+        j += 1
+    while shape.lines and not shape.lines[-1][1].strip():
+        j -= 1
+        shape.lines.pop()
+    return (shape, j) if shape.lines else None
+
+
+def _ends_in_question(text: str) -> bool:
+    m = LIST_ITEM_RE.match(text)
+    return bool(m) and _plain(m.group("inner")).endswith("?")
+
+
+def _plain(text: str) -> str:
+    """Text without comments and the marks around it ('`3) Why?`<br>', '**Why?**')."""
+    return BR_RE.sub("", without_comments(text)).strip().strip("`*_ ").strip()
 
 
 def _details(lines, i: int, end: int):

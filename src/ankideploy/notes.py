@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import identity
+from .answer_parts import with_check_yourself
 from .lesson import Lesson, Location, Question, QuickFire
 from .render import Renderer
 
@@ -112,7 +113,7 @@ def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
     if question.detail:
         text += render.block(question.detail.text, question.detail.line)
     why = render.inline(question.why.text, question.why.line) if question.why else ""
-    fields = [text, render.block(question.answer.text, question.answer.line), why, question.level.title,
+    fields = [text, with_check_yourself(render.block(question.answer.text, question.answer.line)), why, question.level.title,
               *context.names, context.source(line)]
     tags = [LEVEL_TAG.format(question.level.value), *context.tags, *map(clean_tag, question.tags)]
     label = f"{context.lesson.lesson_id} Q{question.number}" if question.number else context.lesson.lesson_id

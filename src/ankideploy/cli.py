@@ -72,7 +72,9 @@ def build_options(func):
                      help="Put each level (and the quick-fire rows) in its own subdeck."),
         click.option("--root-deck", default="", help="A deck to nest every episode under."),
         click.option("--no-say-aloud", is_flag=True,
-                     help="Leave the 'Say it aloud' line off the question cards."),
+                     help="Leave the 'Say it aloud' prompt off the question cards."),
+        click.option("--speak-seconds", type=click.IntRange(0, 3600), default=0, show_default=True, metavar="N",
+                     help="Show an N-second speaking timer in the cards' own 'Say it aloud' prompt (0: no timer)."),
         click.option("--state", "state_path", type=click.Path(path_type=Path),
                      help="State file (default: ankideploy-state.json beside the content). Commit it."),
         click.option("--no-state", is_flag=True, help="Neither read nor write a state file."),
@@ -92,8 +94,8 @@ def build_options(func):
 @main.command()
 @PATHS
 @build_options
-def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, state_path,
-          no_state, refresh, strict, no_cache, jobs, debug):
+def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, speak_seconds,
+          state_path, no_state, refresh, strict, no_cache, jobs, debug):
     """Build .apkg decks from lesson files and folders (default: content/)."""
     from .report import print_build
 
@@ -103,7 +105,7 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
         from .notes import DeckOptions
         options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
                                deck=DeckOptions(level_subdecks, root_deck), say_aloud=not no_say_aloud,
-                               strict=strict, state_path=state_path, use_state=not no_state, jobs=jobs,
+                               speak_seconds=speak_seconds, strict=strict, state_path=state_path, use_state=not no_state, jobs=jobs,
                                refresh=refresh,
                                cache_dir=None if no_cache else default_folder())
         return _with_progress(lambda progress, on_files: run_build(_paths(paths), options, progress, on_files))

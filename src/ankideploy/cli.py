@@ -138,9 +138,11 @@ def _with_progress(action):
 
 @main.command()
 @PATHS
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (with --coverage, a missing part too).")
+@click.option("--coverage", is_flag=True,
+              help="Print, per question, which of definition, example and pitfall its model answer covers.")
 @click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
-def check(paths, strict, debug):
+def check(paths, strict, coverage, debug):
     """Parse and validate lessons; report every problem; write nothing."""
     def run():
         from .build import BuildOptions, build as run_build
@@ -149,11 +151,23 @@ def check(paths, strict, debug):
                                                      cache_dir=default_folder()))
 
     result = _guard(debug, run)
+    table = _guard(debug, lambda: _coverage(paths, result, strict)) if coverage else None
     _print_diagnostics(result.diagnostics)
+    if table:
+        click.echo(table)
     notes = result.note_count
     if not result.diagnostics.items:
         click.echo(f"ok: {len(result.rows)} lesson{'s' * (len(result.rows) != 1)}, {notes} notes")
     sys.exit(1 if result.failed(strict) else 0)
+
+
+def _coverage(paths, result, strict: bool) -> str:
+    """check --coverage: the table of parts per question; with --strict a missing part is a warning."""
+    from .coverage import coverage_report, lesson_coverage, warn_missing
+    lessons = lesson_coverage(_paths(paths))
+    if strict:
+        warn_missing(lessons, result.diagnostics)
+    return coverage_report(lessons)
 
 
 @main.command()

@@ -121,7 +121,8 @@ def test_rich_answer_keeps_nested_lists_tables_code_images_and_safe_html(variant
     answer = notes["What is a status code?"]["Model Answer"]
     assert "<li>2xx success<ul>" in answer.replace("\n", "")  # nested, not flattened
     assert "<table>" in answer and "<td>404</td>" in answer
-    assert '<div class="hl"><pre>' in answer and "curl" in answer
+    # the curl block is the answer's only code block, so it is its example: it carries the part's id
+    assert '<div class="hl ad-say-target" id="ad-say-example"><pre>' in answer and "curl" in answer
     assert "<kbd>Ctrl</kbd>" in answer and "<b>bold</b>" in answer
     media = Path(col.media.dir())
     [name] = [p.name for p in media.iterdir()]

@@ -151,7 +151,7 @@ def test_check_yourself_block_follows_the_contract():
         else:
             assert soup.find(id=part["data-target"]) is not None
     assert parts[1].has_attr("data-missing") and "not in this answer" in parts[1].get_text()
-    assert soup.select_one("nav.ad-check").get_text(" ", strip=True).startswith("Check yourself")
+    assert soup.select_one("div.ad-check").get_text(" ", strip=True).startswith("Check yourself")
 
 
 def test_coverage_reads_back_what_the_block_says():

@@ -62,8 +62,8 @@ def imported(tmp_path_factory):
 
 def split_check_yourself(field: str) -> tuple[str, str]:
     """The "Check yourself" block that opens a Model Answer field, and the answer after it."""
-    head, sep, answer = field.partition("</nav>")
-    assert sep and head.startswith('<nav class="ad-check"'), field[:80]
+    head, sep, answer = field.partition("</ul></div>")
+    assert sep and head.startswith('<div class="ad-check"'), field[:80]
     return head + sep, answer
 
 

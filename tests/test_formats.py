@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_decks, import_apkg, new_collection
+from conftest import answer_of, build_decks, import_apkg, new_collection
 
 VARIANT = """---
 tags: [networking, "http basics"]
@@ -158,5 +158,5 @@ def test_plain_text_heading_and_breadcrumb_variants(tmp_path):
     assert result.diagnostics.items == []
     question, row = (n.spec for n in result.planned)
     assert question.deck == "Episode 3 — Data::3.2 — Indexes"
-    assert question.fields[1] == "<p>A sorted structure.</p>\n<ol>\n<li>Faster reads</li>\n<li>Slower writes</li>\n</ol>"
+    assert answer_of(question.fields[1]) == "<p>A sorted structure.</p>\n<ol>\n<li>Faster reads</li>\n<li>Slower writes</li>\n</ol>"
     assert row.fields[:2] == ["B-tree?", "Balanced tree"]

@@ -43,6 +43,7 @@ PARTS = ("definition", "example", "pitfall")
 TITLES = {"definition": "Definition", "example": "Example", "pitfall": "Pitfall"}
 TARGET_ID = "ad-say-{}"
 CHECK_CLASS = "ad-check"
+CHECK_END = "</ul></div>"
 MAX_MAPPED_CHARS = 200_000
 
 LABEL_RE = re.compile(
@@ -335,8 +336,9 @@ def check_yourself_html(parts: dict[str, Found | None]) -> str:
             items.append(f'<li><span class="ad-check-part ad-check-missing" data-say-part="{part}"'
                          f' data-missing="">{title} <span class="ad-check-note">not in this answer</span>'
                          '</span></li>')
-    return (f'<nav class="{CHECK_CLASS}" aria-label="Check yourself"><span class="ad-check-title">Check yourself'
-            f'</span><ul class="ad-check-parts">{"".join(items)}</ul></nav>')
+    # Only tags the sanitiser allows in fields (a <div>, not a <nav>): the field stays card-safe.
+    return (f'<div class="{CHECK_CLASS}" role="group" aria-label="Check yourself"><span class="ad-check-title">'
+            f'Check yourself</span><ul class="ad-check-parts">{"".join(items)}{CHECK_END}')
 
 
 def with_check_yourself(answer_html: str) -> str:
@@ -348,7 +350,7 @@ def with_check_yourself(answer_html: str) -> str:
 def coverage_of(field_html: str) -> dict[str, Found | None]:
     """Read back what a Model Answer field's "Check yourself" block points at."""
     parts: dict[str, Found | None] = dict.fromkeys(PARTS)
-    head = field_html[:field_html.find("</nav>") + 1] if field_html.startswith(f'<nav class="{CHECK_CLASS}"') else ""
+    head = field_html.partition(CHECK_END)[0] if field_html.startswith(f'<div class="{CHECK_CLASS}"') else ""
     for part, target, how, detail in CHECK_PART_RE.findall(head):
         if part in parts and target:
             parts[part] = Found(part, how, html.unescape(detail), target)

@@ -5,6 +5,8 @@ at is written by hand too. The rule only points: the text of the answer never ch
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -138,6 +140,23 @@ def test_hostile_and_huge_answers_are_safe():
     assert mapped.html == big and mapped.parts == dict.fromkeys(PARTS)
     nested = "<ul><li>" * 300 + "Avoid this." + "</li></ul>" * 300
     assert map_answer(nested).parts["pitfall"] is not None
+    # not what the renderer makes (a bare "<"): left exactly as it is rather than guessed at
+    odd = "<p>A is less than B: a < b. Never compare floats with ==.</p>"
+    assert map_answer(odd).html == odd and map_answer(odd).parts == dict.fromkeys(PARTS)
+    for hostile in ("<a " * 30_000, '<p title="' * 30_000, "<p>" + "&amp;" * 30_000, "<!--" * 30_000):
+        started = time.perf_counter()
+        map_answer(hostile)
+        assert time.perf_counter() - started < 2, hostile[:12]
+
+
+def test_entities_and_unclosed_tags_keep_offsets_right():
+    source = "<p>Caf&eacute; &amp; bar is a place. Never &lt;skip&gt; it &#x263A;. End</p><p>open <b>bold"
+    mapped = map_answer(source)
+    assert pointed(mapped.html, "ad-say-definition") == "Café & bar is a place."
+    assert pointed(mapped.html, "ad-say-pitfall") == "Never <skip> it ☺."
+    assert mapped.html == ('<p><span id="ad-say-definition" class="ad-say-target">Caf&eacute; &amp; bar is a place.'
+                           '</span> <span id="ad-say-pitfall" class="ad-say-target">Never &lt;skip&gt; it &#x263A;.'
+                           '</span> End</p><p>open <b>bold')
 
 
 def test_check_yourself_block_follows_the_contract():

@@ -25,10 +25,12 @@ How a passage is found, in this order (the first that applies wins):
      ``caveat``, ``less secure`` ...).
 
 A sentence gets a ``<span id>`` of its own when it lies in its paragraph's own text;
-otherwise the id goes on the whole paragraph. What this module avoids: reading Markdown
-(it works on the HTML the card shows, so the ids always exist on the card), network,
-and anything slower than linear in the answer's size (answers over ``MAX_MAPPED_CHARS``
-are left unmapped: every part missing).
+otherwise the id goes on the whole paragraph. The answer's HTML is kept byte for byte: the
+ids, classes and spans are inserted into it, nothing is re-serialised. What this module
+avoids: reading Markdown (it works on the HTML the card shows, so the ids always exist on
+the card), a general HTML parser (the renderer's output is well formed; a small tokenizer
+keeps every offset), and anything slower than linear in the answer's size (answers over
+``MAX_MAPPED_CHARS`` are left unmapped: every part missing).
 """
 from __future__ import annotations
 
@@ -36,12 +38,10 @@ import html
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.formatter import HTMLFormatter
-
 PARTS = ("definition", "example", "pitfall")
 TITLES = {"definition": "Definition", "example": "Example", "pitfall": "Pitfall"}
 TARGET_ID = "ad-say-{}"
+TARGET_CLASS = "ad-say-target"
 CHECK_CLASS = "ad-check"
 CHECK_END = "</ul></div>"
 MAX_MAPPED_CHARS = 200_000
@@ -65,25 +65,18 @@ CODE_CLASS = "hl"
 CHECK_PART_RE = re.compile(r'<(?:a|span) class="ad-check-part[^"]*"(?: href="[^"]*")? data-say-part="(\w+)"'
                            r'(?: data-target="([^"]*)" data-found="(\w+)" data-rule="([^"]*)"| data-missing="")')
 
+# The renderer's HTML, token by token: a tag (with quoted attribute values), a comment, or text.
+# No "<" inside a tag: the renderer escapes it in attribute values, and a failed match then ends
+# at the next "<", so scanning stays linear on any input.
+TOKEN_RE = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^<>"']|"[^<"]*"|'[^<']*')*)>|<!--|[^<]+|<""")
+CLASS_RE = re.compile(r"""\sclass=(?:"([^"]*)"|'([^']*)')""")
+ENTITY_RE = re.compile(r"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z0-9]{0,31};?)")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
 TEXT_BLOCKS = {"p", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "th", "figcaption"}
 BLOCKS = TEXT_BLOCKS | {"ul", "ol", "dl", "pre", "div", "table", "thead", "tbody", "tr", "hr", "details",
                         "summary", "figure"}
 
-
-class _Format(HTMLFormatter):
-    """Writes the answer back as it came: attributes in their order, "<br>" not "<br/>"."""
-
-    def __init__(self):
-        super().__init__(entity_substitution=lambda text: html.escape(text, quote=False),
-                         void_element_close_prefix="")
-
-    def attributes(self, tag):
-        return list(tag.attrs.items())
-
-
-_FORMAT = _Format()
-# Inside a whitespace-keeping element, the parser keeps the blank lines between blocks as they are.
-_WRAPPER = "pre"
 
 
 @dataclass
@@ -100,37 +93,128 @@ class Mapped:
     parts: dict[str, Found | None]
 
 
+# --- a small tree that remembers where everything is -------------------------------------------
+
+
+class _Text:
+    __slots__ = ("start", "end", "raw", "text", "parent")
+
+    def __init__(self, raw: str, start: int, parent: "_Element"):
+        self.raw, self.start, self.end, self.parent = raw, start, start + len(raw), parent
+        self.text = html.unescape(raw) if "&" in raw else raw
+
+    def source_offset(self, index: int) -> int:
+        """Where the index-th character of the decoded text starts in the HTML."""
+        if self.text is self.raw:
+            return self.start + index
+        decoded, source = 0, 0
+        for match in ENTITY_RE.finditer(self.raw):
+            plain = match.start() - source
+            if decoded + plain >= index:
+                return self.start + source + (index - decoded)
+            decoded += plain
+            width = len(html.unescape(match.group(0)))
+            if decoded + width > index:
+                return self.start + match.start()
+            decoded, source = decoded + width, match.end()
+        return self.start + source + (index - decoded)
+
+
+class _Element:
+    __slots__ = ("name", "start", "open_end", "end", "attrs", "children", "parent", "in_code", "id", "_text")
+
+    def __init__(self, name: str, start: int, open_end: int, attrs: str, parent: "_Element | None"):
+        self.name, self.start, self.open_end, self.attrs, self.parent = name, start, open_end, attrs, parent
+        self.end = open_end + 1  # moved past the closing tag when it is met
+        self.children: list = []
+        self.in_code = bool(parent and (parent.in_code or parent.name == "pre" or parent.is_code_block()))
+        self.id = ""
+        self._text: str | None = None
+
+    def classes(self) -> list[str]:
+        match = CLASS_RE.search(self.attrs)
+        return (match.group(1) or match.group(2) or "").split() if match else []
+
+    def is_code_block(self) -> bool:
+        return self.name == "pre" or (self.name == "div" and CODE_CLASS in self.classes())
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(child.text for child in self.children)
+        return self._text
+
+    def elements(self):
+        """Every element below this one, in document order."""
+        stack = list(reversed(self.children))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _Element):
+                yield node
+                stack.extend(reversed(node.children))
+
+
+class _NotRendered(ValueError):
+    """A "<" that starts no tag: not HTML the renderer made, so nothing is inserted into it."""
+
+
+def _parse(source: str) -> _Element:
+    root = _Element("#root", -1, -1, "", None)
+    node, position = root, 0
+    while position < len(source):
+        if source.startswith("<!--", position):
+            close = source.find("-->", position + 4)
+            position = len(source) if close < 0 else close + 3
+            continue
+        match = TOKEN_RE.match(source, position)
+        closing, name, attrs = match.group(1), match.group(2), match.group(3)
+        if name is None:
+            if match.group(0) == "<":
+                raise _NotRendered(position)
+            node.children.append(_Text(match.group(0), position, node))
+        elif closing:
+            name, ancestor = name.lower(), node
+            while ancestor is not root and ancestor.name != name:
+                ancestor = ancestor.parent
+            if ancestor is not root:  # a stray closing tag closes nothing
+                for open_node in _chain(node, ancestor):
+                    open_node.end = match.end() if open_node is ancestor else match.start()
+                node = ancestor.parent
+        else:
+            element = _Element(name.lower(), position, match.end() - 1, attrs, node)
+            node.children.append(element)
+            if element.name not in VOID and not attrs.rstrip().endswith("/"):
+                node = element
+        position = match.end()
+    for open_node in _chain(node, root):
+        if open_node is not root:
+            open_node.end = len(source)
+    return root
+
+
+def _chain(node: _Element, ancestor: _Element):
+    while True:
+        yield node
+        if node is ancestor or node.parent is None:
+            return
+        node = node.parent
+
+
 # --- finding passages ---------------------------------------------------------------------------
 
 
-def _own_children(block: Tag) -> list:
+def _own_children(block: _Element) -> list:
     """A block's inline content: its children up to the first nested block."""
     children = []
     for child in block.children:
-        if isinstance(child, Tag) and child.name in BLOCKS:
+        if isinstance(child, _Element) and child.name in BLOCKS:
             break
         children.append(child)
     return children
 
 
 def _text_of(nodes: list) -> str:
-    return "".join(n.get_text() if isinstance(n, Tag) else str(n) for n in nodes)
-
-
-def _text_blocks(root: Tag) -> list[Tag]:
-    """Blocks with text of their own, in document order (a list item's paragraphs, not the item)."""
-    found = []
-    for tag in root.find_all(TEXT_BLOCKS):
-        if tag.find_parent("div", class_=CODE_CLASS) or _in_code(tag):
-            continue
-        if _text_of(_own_children(tag)).strip():
-            found.append(tag)
-    return found
-
-
-def _in_code(tag: Tag) -> bool:
-    return any(parent.name == "pre" and parent.parent is not None and parent.parent.name != "[document]"
-               for parent in tag.parents)
+    return "".join(node.text for node in nodes)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -153,19 +237,26 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 @dataclass
 class _Passage:
-    block: Tag
+    block: _Element
     span: tuple[int, int] | None  # a sentence of the block's own text; None: the whole block
 
 
 class _Finder:
-    def __init__(self, root: Tag):
+    def __init__(self, root: _Element):
         self.root = root
-        self.blocks = _text_blocks(root)
+        self.own: dict[int, str] = {}
+        self.blocks = [element for element in root.elements()
+                       if element.name in TEXT_BLOCKS and not element.in_code and self.text(element).strip()]
 
-    def labelled(self) -> dict[str, tuple[str, Tag]]:
-        labels: dict[str, tuple[str, Tag]] = {}
+    def text(self, block: _Element) -> str:
+        if id(block) not in self.own:
+            self.own[id(block)] = _text_of(_own_children(block))
+        return self.own[id(block)]
+
+    def labelled(self) -> dict[str, tuple[str, _Element]]:
+        labels: dict[str, tuple[str, _Element]] = {}
         for block in self.blocks:
-            text = _text_of(_own_children(block))
+            text = self.text(block)
             match = LABEL_RE.match(text)
             if not match:
                 continue
@@ -179,10 +270,10 @@ class _Finder:
         return labels
 
     def definition(self) -> _Passage | None:
-        first = next((c for c in self.root.children if isinstance(c, Tag) or str(c).strip()), None)
-        if not isinstance(first, Tag) or first.name != "p" or not self.blocks or self.blocks[0] is not first:
+        first = next((c for c in self.root.children if isinstance(c, _Element) or c.text.strip()), None)
+        if not isinstance(first, _Element) or first.name != "p" or not self.blocks or self.blocks[0] is not first:
             return None
-        text = _text_of(_own_children(first))
+        text = self.text(first)
         sentences = _sentences(text)
         if not sentences:
             return None
@@ -192,17 +283,12 @@ class _Finder:
             return None
         return _Passage(first, (s, e))
 
-    def code_block(self) -> Tag | None:
-        for tag in self.root.find_all(["div", "pre"]):
-            if tag.name == "div" and CODE_CLASS in (tag.get("class") or []):
-                return tag
-            if tag.name == "pre" and tag is not self.root and not tag.find_parent("div", class_=CODE_CLASS):
-                return tag
-        return None
+    def code_block(self) -> _Element | None:
+        return next((e for e in self.root.elements() if e.is_code_block() and not e.in_code), None)
 
     def sentence_matching(self, pattern: re.Pattern, skip: _Passage | None) -> tuple[_Passage, str] | None:
         for block in self.blocks:
-            text = _text_of(_own_children(block))
+            text = self.text(block)
             for s, e in _sentences(text):
                 if skip and skip.block is block and skip.span == (s, e):
                     continue
@@ -212,78 +298,79 @@ class _Finder:
         return None
 
 
-def _next_block(block: Tag) -> Tag | None:
-    for sibling in block.next_siblings:
-        if isinstance(sibling, Tag):
+def _next_block(block: _Element) -> _Element | None:
+    siblings = block.parent.children
+    for sibling in siblings[siblings.index(block) + 1:]:
+        if isinstance(sibling, _Element):
             return sibling
-        if str(sibling).strip():
+        if sibling.text.strip():
             return None
     return None
 
 
-# --- pointing at them ---------------------------------------------------------------------------
+# --- pointing at them: insertions into the HTML, never a rewrite --------------------------------
 
 
-def _mark(soup: BeautifulSoup, passage: _Passage, part: str) -> str:
-    """The id of the passage's element: a sentence gets a span of its own where it can."""
-    block, span = passage.block, passage.span
-    if span is not None:
-        children = _own_children(block)
-        text = _text_of(children)
-        if text[:span[0]].strip() or text[span[1]:].strip():
-            wrapped = _wrap(soup, children, span, part)
-            if wrapped is not None:
+class _Marks:
+    """The insertions that put ids on passages, applied at the end in one pass."""
+
+    def __init__(self):
+        self.inserts: list[tuple[int, int, str]] = []  # (offset, order at that offset, text)
+        self.wrapped: dict[int, list[tuple[int, int]]] = {}  # block -> source ranges of its spans
+
+    def id_for(self, element: _Element, part: str) -> str:
+        if element.id:
+            return element.id
+        element.id = TARGET_ID.format(part)
+        match = CLASS_RE.search(element.attrs)
+        if match:  # one more class in the existing attribute, then the id
+            group = 1 if match.group(1) is not None else 2
+            at = element.start + 1 + len(element.name) + match.end(group)
+            self.inserts.append((at, 1, f" {TARGET_CLASS}"))
+            self.inserts.append((element.open_end, 1, f' id="{element.id}"'))
+        else:
+            self.inserts.append((element.open_end, 1, f' id="{element.id}" class="{TARGET_CLASS}"'))
+        return element.id
+
+    def mark(self, passage: _Passage, part: str, text: str) -> str:
+        """The id of the passage: a span around its sentence where it can, else its block's."""
+        block, span = passage.block, passage.span
+        if span is not None and (text[:span[0]].strip() or text[span[1]:].strip()):
+            wrapped = self.wrap(block, span, part)
+            if wrapped:
                 return wrapped
-    return _id_for(block, part)
+        return self.id_for(block, part)
 
+    def wrap(self, block: _Element, span: tuple[int, int], part: str) -> str:
+        start, end = span
+        offset, pieces = 0, []
+        for node in _own_children(block):
+            pieces.append((node, offset, offset + len(node.text)))
+            offset += len(node.text)
+        inside = [(node, s, e) for node, s, e in pieces if e > start and s < end]
+        if not inside:
+            return ""
+        node, s, _ = inside[0]
+        opening = node.source_offset(start - s) if isinstance(node, _Text) and start > s else node.start
+        node, s, e = inside[-1]
+        closing = node.source_offset(end - s) if isinstance(node, _Text) and end < e else node.end
+        taken = self.wrapped.setdefault(id(block), [])
+        if any(opening < b and a < closing for a, b in taken):
+            return ""  # it would cut across another part's span: point at the block instead
+        taken.append((opening, closing))
+        target = TARGET_ID.format(part)
+        self.inserts.append((opening, 1, f'<span id="{target}" class="{TARGET_CLASS}">'))
+        self.inserts.append((closing, 0, "</span>"))  # before any span opening at the same place
+        return target
 
-def _id_for(element: Tag, part: str) -> str:
-    if not element.get("id"):
-        element["id"] = TARGET_ID.format(part)
-        element["class"] = [*(element.get("class") or []), "ad-say-target"]
-    return element["id"]
-
-
-def _wrap(soup: BeautifulSoup, children: list, span: tuple[int, int], part: str) -> str | None:
-    """Put the children covering text[span] into a span; an element cut by the span is taken whole."""
-    start, end = span
-    offset, first, last = 0, None, None
-    pieces = []  # (node, node_start, node_end)
-    for node in children:
-        length = len(node.get_text() if isinstance(node, Tag) else str(node))
-        pieces.append((node, offset, offset + length))
-        offset += length
-    for index, (node, s, e) in enumerate(pieces):
-        if first is None and e > start:
-            first = index
-        if s < end:
-            last = index
-    if first is None or last is None:
-        return None
-    if any(isinstance(node, Tag) and node.get("id") for node, _, _ in pieces[first:last + 1]):
-        return None  # already points somewhere: keep one id per element
-    node, s, e = pieces[last]
-    if isinstance(node, NavigableString) and end < e:
-        left, _ = _split(node, end - s)
-        pieces[last] = (left, s, end)
-    node, s, e = pieces[first]
-    if isinstance(node, NavigableString) and start > s:
-        _, right = _split(node, start - s)
-        pieces[first] = (right, start, e)
-    wrapper = soup.new_tag("span", attrs={"id": TARGET_ID.format(part), "class": "ad-say-target"})
-    members = [node for node, _, _ in pieces[first:last + 1]]
-    members[0].insert_before(wrapper)
-    for member in members:
-        wrapper.append(member.extract())
-    return wrapper["id"]
-
-
-def _split(node: NavigableString, at: int) -> tuple[NavigableString, NavigableString]:
-    text = str(node)
-    left, right = NavigableString(text[:at]), NavigableString(text[at:])
-    node.replace_with(left)
-    left.insert_after(right)
-    return left, right
+    def apply(self, source: str) -> str:
+        out, position = [], 0
+        for offset, _, text in sorted(self.inserts, key=lambda item: (item[0], item[1])):
+            out.append(source[position:offset])
+            out.append(text)
+            position = offset
+        out.append(source[position:])
+        return "".join(out)
 
 
 # --- the answer, mapped -------------------------------------------------------------------------
@@ -294,17 +381,19 @@ def map_answer(answer_html: str) -> Mapped:
     parts: dict[str, Found | None] = dict.fromkeys(PARTS)
     if not answer_html.strip() or len(answer_html) > MAX_MAPPED_CHARS:
         return Mapped(answer_html, parts)
-    soup = BeautifulSoup(f"<{_WRAPPER}>{answer_html}</{_WRAPPER}>", "html.parser")
-    root = soup.contents[0]
-    finder = _Finder(root)
+    try:
+        root = _parse(answer_html)
+    except _NotRendered:
+        return Mapped(answer_html, parts)
+    finder, marks = _Finder(root), _Marks()
     for part, (label, element) in finder.labelled().items():
-        parts[part] = Found(part, "label", label, _id_for(element, part))
+        parts[part] = Found(part, "label", label, marks.id_for(element, part))
     marked: list[tuple[_Passage, str]] = []
 
     def point(part: str, passage: _Passage, detail: str) -> None:
         same = next((target for other, target in marked
                      if other.block is passage.block and other.span == passage.span), None)
-        target = same or _mark(soup, passage, part)
+        target = same or marks.mark(passage, part, finder.text(passage.block))
         marked.append((passage, target))
         parts[part] = Found(part, "rule", detail, target)
 
@@ -314,13 +403,12 @@ def map_answer(answer_html: str) -> Mapped:
     if parts["example"] is None:
         code = finder.code_block()
         if code is not None:
-            parts["example"] = Found("example", "rule", "code block", _id_for(code, "example"))
+            parts["example"] = Found("example", "rule", "code block", marks.id_for(code, "example"))
         elif found := finder.sentence_matching(EXAMPLE_RE, definition):
             point("example", found[0], f'"{found[1].lower()}"')
     if parts["pitfall"] is None and (found := finder.sentence_matching(PITFALL_RE, definition)):
         point("pitfall", found[0], f'"{found[1].lower()}"')
-    return Mapped("".join(child.decode(formatter=_FORMAT) if isinstance(child, Tag)
-                          else child.output_ready(formatter=_FORMAT) for child in root.contents), parts)
+    return Mapped(marks.apply(answer_html), parts)
 
 
 def check_yourself_html(parts: dict[str, Found | None]) -> str:

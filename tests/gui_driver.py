@@ -267,7 +267,7 @@ class Driver:
         if index == 1:
             self.click_panel_steps()
         step = {1: self.click_buttons, 2: self.repeat_script, 3: self.dark_screenshot}.get(index, self.show_answer)
-        step()
+        self.looks("question_looks", step)
 
     def click_panel_steps(self) -> None:
         from aqt import mw

@@ -189,6 +189,14 @@ def test_steps_are_marked_in_the_add_on_panel(anki_run):
     assert first["answer"]["panel_steps"] == []  # no panel on the answer side
 
 
+def test_panel_has_aa_contrast_and_no_overflow_in_light_and_night(anki_run):
+    report, _ = anki_run
+    light, dark = report["cards"][1], report["cards"][2]
+    assert not light["question_looks"]["night"] and dark["question_looks"]["night"]
+    for card in report["cards"][:3]:
+        assert card["question_looks"]["problems"] == [], (card["cid"], card["question_looks"])
+
+
 def test_answer_parts_resolve_with_the_add_on(anki_run):
     report, _ = anki_run
     for card in report["cards"][:3]:

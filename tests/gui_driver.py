@@ -153,6 +153,9 @@ class Driver:
         deadline = time.monotonic() + WAIT_MS / 1000
 
         def attempt() -> None:
+            if mw.state != "review":  # a late refresh of the main window took the reviewer away
+                self.result["events"].append(f"back to review from {mw.state}")
+                mw.moveToState("review")
             mw.web.evalWithCallback(PROBE_JS, self.guarded(got))
 
         def got(raw: Any) -> None:
@@ -205,8 +208,9 @@ class Driver:
         self.stub_recorder(mw)
         self.import_deck(mw)
         mw.resize(1000, 760)
-        # Start once the main window has settled, so no late refresh redraws card 1.
-        self.later(500, lambda: mw.moveToState("review"))
+        # Start once the main window has settled, so no late refresh redraws card 1 (without an
+        # add-on to install first, that refresh can come later on a busy machine).
+        self.later(500 if self.args.addon else 2000, lambda: mw.moveToState("review"))
 
     @staticmethod
     def add_marker(text: str, card: Any, kind: str) -> str:

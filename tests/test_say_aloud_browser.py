@@ -167,6 +167,7 @@ def static_state(page) -> dict:
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "night"])
 def test_front_prompt_on_every_card(pages, cards, width, dark):
     page, problems = pages[width], []
+    page.bring_to_front()  # a background tab runs its animation frames (and so clicks) slowly
     for number, card in enumerate(cards["timed"], 1):
         page.set_content(ankidroid_page(card["front"], card["css"], dark))
         where = f"Q{number}"
@@ -256,6 +257,7 @@ def test_running_the_script_again_doubles_nothing(chromium, cards):
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "night"])
 def test_back_parts_point_at_real_passages(pages, cards, width, dark):
     page, problems, found = pages[width], [], 0
+    page.bring_to_front()
     for number, card in enumerate(cards["timed"], 1):
         page.set_content(ankidroid_page(card["back"], card["css"], dark))
         where = f"Q{number}"

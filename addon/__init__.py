@@ -73,6 +73,16 @@ def _setup() -> None:
     gui_hooks.card_will_show.append(_on_card_will_show)
     gui_hooks.webview_will_set_content.append(_on_webview_will_set_content)
     gui_hooks.webview_did_receive_js_message.append(_on_js_message)
+    _setup_course_updates()
+
+
+def _setup_course_updates() -> None:
+    # Course subscriptions: Tools -> "Course updates..."; see updates_gui.py.
+    try:
+        from . import updates_gui
+        updates_gui.setup(mw, lambda: _State.settings.retired, _log)
+    except Exception:
+        _log.exception("could not set up course updates")
 
 
 # mw is None when this package is imported outside a running Anki (e.g. by tools).

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 MAX_TIMER_SECONDS = 3600
+RETIRED_POLICIES = ("suspend", "tag", "ignore")  # what course updates do with retired notes
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Settings:
     extra_note_types: tuple[str, ...] = ()
     timer_seconds: int = 0
     show_recorder: bool = True
+    retired: str = "suspend"
 
 
 DEFAULTS = Settings()
@@ -39,11 +41,16 @@ def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _retired(value: Any) -> str | None:
+    return value if value in RETIRED_POLICIES else None
+
+
 # key -> converter returning the clean value, or None when the value is unusable
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "extra_note_types": _note_type_names,
     "timer_seconds": _timer,
     "show_recorder": _flag,
+    "retired": _retired,
 }
 
 

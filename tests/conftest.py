@@ -85,3 +85,10 @@ def collection(tmp_path):
     col = new_collection(tmp_path / "anki")
     yield col
     col.close()
+
+
+def lesson_media(zf) -> dict[str, str]:
+    """A package's media entries (zip member -> file name) without its course manifest."""
+    import json
+
+    return {key: name for key, name in json.loads(zf.read("media")).items() if not name.startswith("_ankideploy-")}

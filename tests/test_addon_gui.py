@@ -39,6 +39,8 @@ def _qt_env(tmp_path: Path) -> dict[str, str]:
         "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
         "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
         "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        # Anki runs one instance per user: another Anki on the machine must not take this run's place
+        "ANKI_SINGLE_INSTANCE_KEY": f"ankideploy-addon-test-{os.getpid()}-{tmp_path.name}",
     })
     return env
 

@@ -138,3 +138,11 @@ def test_cli_reports_a_bad_folder_without_a_traceback(tmp_path):
     result = CliRunner().invoke(main, ["addon", "-o", str(tmp_path / "dist"), "--source", str(tmp_path / "empty")])
     assert result.exit_code == 1
     assert "no manifest.json" in result.output and "Traceback" not in result.output
+
+
+def test_the_add_on_stays_small_and_ships_the_course_update_modules(tmp_path):
+    target = package_addon(None, tmp_path / "dist")
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    assert {"course.py", "fetch.py", "updates_gui.py"} <= set(names)
+    assert target.stat().st_size < 48 * 1024

@@ -42,10 +42,11 @@ def test_sub_headings_in_the_quick_fire_section_keep_their_tables(tmp_path):
     assert questions(result) == ["A?", "One?", "Two?"] and problems == []
 
 
-def test_unnumbered_heading_among_numbered_questions_is_a_warning(tmp_path):
+def test_unnumbered_heading_among_numbered_questions_belongs_to_the_answer_above(tmp_path):
     text = HEAD + "### Q1. A?\n\n**Model answer:** a\n\n### Example\n\nmore\n"
-    _, problems = build(tmp_path, text)
-    assert problems[0][:2] == (7, "warning") and "no question number" in problems[0][2]
+    result, problems = build(tmp_path, text)
+    assert problems == [] and questions(result) == ["A?"]
+    assert result.planned[0].spec.fields[1] == "<p>a</p>\n<h3>Example</h3>\n<p>more</p>"
 
 
 def test_answer_without_label_and_why_after_it(tmp_path):
@@ -79,11 +80,13 @@ def test_stamp_gives_repeated_questions_ids_of_their_own(tmp_path):
     from ankideploy.stamp import stamp_paths
     text = HEAD + "### Q1. Same?\n\n**Model answer:** a\n\n### Q2. Same?\n\n**Model answer:** b\n"
     _, problems = build(tmp_path, text)
-    assert [p[1] for p in problems] == ["error", "error"]  # one id for two questions: neither is built
+    # one id for two questions: neither is built; and a learner would see the question twice
+    assert [p[1] for p in problems] == ["error", "error", "warning"]
     lesson = tmp_path / "course" / "1.1-lesson.md"
     assert stamp_paths([lesson]).stamped[0][1] == 2
     result, problems = build(tmp_path, lesson.read_text(encoding="utf-8"))
-    assert problems == [] and len({n.spec.guid for n in result.planned}) == 2
+    assert len({n.spec.guid for n in result.planned}) == 2
+    assert [p[:2] for p in problems] == [(8, "warning")] and "repeats the one at line 3" in problems[0][2]
 
 
 def test_plain_text_keeps_underscores_and_angle_brackets_literal(tmp_path):

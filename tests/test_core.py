@@ -43,8 +43,10 @@ def seed_quick_fire() -> list[tuple[str, str]]:
 
 
 def plain(html: str) -> str:
+    """The text a learner reads; element boundaries (a link inside a sentence) add no space before punctuation."""
     from bs4 import BeautifulSoup
-    return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    return re.sub(r" ([,.;:!?])(?=\s|$)", r"\1", text)
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,7 @@ def run_cli(*args, catch_exceptions=True):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=catch_exceptions)
 
 
-DIAG_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+DIAG_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<severity>error|warning|note): (?P<message>.+)$")
 TOTAL_RE = re.compile(r"^(\d+) errors?, (\d+) warnings?$")
 
 
@@ -186,18 +186,24 @@ def test_question_heading_with_no_text_is_an_error_at_the_heading(tmp_path, head
 
 @pytest.mark.parametrize("title, suggestion", [("Begginer (Q1--Q2)", "Beginner"), ("Intermedate", "Intermediate"),
                                                ("Advnced (Q1--Q2)", "Advanced"), ("Begineer", "Beginner")])
-def test_unknown_level_heading_suggests_the_nearest_level(tmp_path, title, suggestion):
+def test_misspelt_level_heading_is_a_topic_with_a_hint(tmp_path, title, suggestion):
     text = GOOD.replace("Beginner (Q1--Q2)", title)
-    errors = only(diagnose(tmp_path, text), "error")
-    assert len(errors) == 1 and errors[0][0] == 5
-    assert f"unknown level heading '{title}'" in errors[0][1] and f"did you mean '{suggestion}'?" in errors[0][1]
+    diags = diagnose(tmp_path, text)
+    assert only(diags, "error") == []
+    warnings = only(diags, "warning")
+    assert len(warnings) == 1 and warnings[0][0] == 5
+    assert f"'{title}' is not a level" in warnings[0][1] and f"did you mean '{suggestion}'?" in warnings[0][1]
+    assert (7, "note") == only(diags, "note")[0][:1] + ("note",) and "2 questions have no level" in only(diags, "note")[0][1]
 
 
-def test_unknown_level_heading_far_from_any_level_suggests_nothing(tmp_path):
+def test_topic_heading_far_from_any_level_suggests_nothing(tmp_path):
     text = GOOD.replace("Beginner (Q1--Q2)", "Trivia")
-    errors = only(diagnose(tmp_path, text), "error")
-    assert len(errors) == 1 and errors[0][0] == 5 and "unknown level heading 'Trivia'" in errors[0][1]
-    assert "did you mean" not in errors[0][1]
+    diags = diagnose(tmp_path, text)
+    assert only(diags, "error") == [] and only(diags, "warning") == []
+    assert not any("did you mean" in message for _, _, message in diags)
+    result = build_decks([tmp_path / "5.1-probe.md"], tmp_path / "dist", write=False, use_state=False)
+    first = next(n.spec for n in result.planned if n.spec.fields[0] == "What is one?")
+    assert "topic::trivia" in first.tags and not any(t.startswith("level::") for t in first.tags)
 
 
 @pytest.mark.parametrize("content", [b"", b"   \n\n\t\n", b"\xef\xbb\xbf", b"\r\n\r\n", b"\xef\xbb\xbf \r\n"],
@@ -263,8 +269,10 @@ BROKEN = GOOD.replace("## Beginner (Q1--Q2)", "## Beginner") \
     .replace("| 2 | Two plus one? | Three |", "| 2 | Two plus one? |  |") + "\n## Advanced\n\n###\n\ntext\n"
 BROKEN_DIAGNOSTICS = [
     (11, "error", "question Q1 has no answer"),
-    (19, "error", "unknown level heading 'Intermedate (Q3--Q3)': questions must be under Beginner,"
-                  " Intermediate or Advanced; did you mean 'Intermediate'?"),
+    (19, "warning", "'Intermedate (Q3--Q3)' is not a level, so its questions are read as the topic"
+                    " 'Intermedate (Q3--Q3)' with no level from it; did you mean 'Intermediate'?"),
+    (21, "note", "1 question has no level (the first is here): the lesson names none for them; add 'level:'"
+                 " front matter or build with --default-level"),
     (32, "error", "quick-fire row 2 has an empty answer cell"),
     (36, "error", "question heading has no text"),
 ]
@@ -297,8 +305,8 @@ def test_line_numbers_after_front_matter_in_a_crlf_bom_file(tmp_path):
 def test_front_matter_problems_name_their_line(tmp_path):
     text = "---\nlesson: 5.3\ncolour: red\n---\n" + GOOD
     assert diagnose(tmp_path, b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode(), "x.md") == [
-        (3, "warning", "unknown front-matter key 'colour' (known: episode, episode_title, identity, lesson, tags,"
-                       " title)")]
+        (3, "warning", "unknown front-matter key 'colour' (known: episode, episode_title, identity, lesson, level,"
+                       " tags, title)")]
 
 
 def test_crlf_bom_lesson_gives_the_same_notes_and_source_lines(tmp_path):
@@ -519,11 +527,13 @@ def test_internal_error_in_a_worker_process_is_one_line_too(tmp_path, monkeypatc
     assert "Traceback" not in result.output + result.stderr
 
 
-def test_misplaced_question_headings_are_errors_at_their_line(tmp_path):
+def test_numbered_question_headings_at_other_depths_are_questions_of_their_section(tmp_path):
     text = GOOD.replace("### Q2. What is two?", "#### Q2. What is two?").replace(
         "### Q3. What is three?", "## Q3. What is three?")
-    errors = only(diagnose(tmp_path, text), "error")
-    assert [line for line, _ in errors] == [15, 21], errors
+    assert diagnose(tmp_path, text) == []
+    result = build_decks([tmp_path / "5.1-probe.md"], tmp_path / "dist", write=False, use_state=False)
+    interview = [(n.spec.fields[0], n.spec.fields[3]) for n in result.planned if n.spec.kind == "interview"]
+    assert interview == [("What is one?", "Beginner"), ("What is two?", "Beginner"), ("What is three?", "Intermediate")]
 
 
 def test_lesson_that_is_a_device_is_a_diagnostic_not_a_memory_blowup(tmp_path):

@@ -207,7 +207,7 @@ def check_parse(text: str, suffix: str = ".md") -> None:
     lines = line_count(text)
     for d in diags.items:
         assert 1 <= d.line <= lines, (str(d), lines)
-        assert d.severity in ("error", "warning") and d.message
+        assert d.severity in ("error", "warning", "note") and d.message
     if lesson is not None:
         for q in lesson.questions:
             assert 1 <= q.location.line <= lines and q.answer.text.strip()

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import identity, notetypes
+from . import identity, manifest, notetypes
 from .cache import RenderCache
 from .diagnostics import Diagnostic, Diagnostics
-from .lesson import Lesson
+from .lesson import Lesson, Level
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
 from .atomic import remove_stale_temporaries
 from .package import PackageNote, write_package
@@ -41,6 +41,8 @@ class BuildOptions:
     write: bool = True
     cache_dir: Path | None = None  # None: no cache
     refresh: bool = False  # every note counts as changed
+    default_level: str = ""  # beginner, intermediate or advanced for questions the lesson gives no level
+    release: str = ""  # the version's label; default: the time of its newest change
 
 
 @dataclass
@@ -72,6 +74,8 @@ class BuildResult:
     note_count: int = 0
     planned: list[PackageNote] = field(default_factory=list)
     report: Path | None = None
+    release: manifest.Release | None = None
+    course: Path | None = None  # course.json
 
     def failed(self, strict: bool) -> bool:
         """Errors fail a run; with --strict, warnings too."""
@@ -84,12 +88,13 @@ class Settings:
 
     deck: DeckOptions
     validate_only: bool
+    default_level: str = ""  # --default-level: the level of questions the lesson gives none
 
 
 def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict[str, tuple]]:
     """Read, parse and render one lesson file; also the image files it depended on."""
     diags = Diagnostics()
-    lesson = read_lesson(file, diags)
+    lesson = read_lesson(file, diags, Level(settings.default_level) if settings.default_level else None)
     notes, deck, desc, media = [], "", "", Media()
     if lesson is not None:
         renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
@@ -102,7 +107,7 @@ def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict
 
 def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
     """Results from the cache where valid; the rest rendered, on every core when there are many."""
-    settings = Settings(options.deck, validate_only=not options.write)
+    settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
     cache = RenderCache(options.cache_dir)
     keys = [cache.key(file, settings) for file in files]
     results: list[FileResult | None] = [cache.get(key) for key in keys]
@@ -156,7 +161,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     plan = _plan(good, identity.State.load(state_path), options, result, existing)
     result.planned = plan.notes
     result.note_count = sum(len(r.notes) for r in good)
-    if options.write and good and not (options.strict and diags.items):
+    if options.write and good and not (options.strict and (diags.error_count or diags.warning_count)):
         _write(good, plan, options, result)
         _clean_up_after_killed_builds(options, state_path)
         if state_path is not None:
@@ -201,6 +206,7 @@ class _Plan:
     notetypes: dict[str, notetypes.NoteType]
     notetype_mods: dict[str, int]
     state: identity.State
+    statuses: dict[str, str] = field(default_factory=dict)  # GUID -> new / changed / unchanged
 
 
 def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult,
@@ -216,15 +222,18 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                 f"{', '.join(notetype.fields)}): learners must tick 'Merge note types' when importing"
                 " this package, or their existing notes will not be updated")
     planned: list[PackageNote] = []
+    statuses: dict[str, str] = {}
     for file_result in good:
-        counts = dict.fromkeys(["beginner", "intermediate", "advanced", "quick-fire", identity.NEW,
-                                identity.CHANGED, identity.UNCHANGED, "retired"], 0)
+        counts = dict.fromkeys(["beginner", "intermediate", "advanced", "no-level", "quick-fire", identity.NEW,
+                                identity.CHANGED, identity.UNCHANGED, "retired", "skipped"], 0)
+        counts["skipped"] = len(file_result.lesson.skipped)
         for note in file_result.notes:
             fingerprint = identity.note_fingerprint(note.kind, note.fields, note.source_file, note.tags)
             status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,
                                                  note.deck, note.label, file_result.file.source)
             counts[status] += 1
             counts[note.level] += 1
+            statuses[note.guid] = status
             if previous and previous.deck and previous.deck != note.deck:
                 result.notices.append(
                     f"{note.label} moved from deck '{previous.deck}' to '{note.deck}': learners who already"
@@ -232,8 +241,8 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
             planned.append(PackageNote(note, mod, len(planned) + 1))
         result.rows.append(LessonRow(file_result.lesson.lesson_id, file_result.file.shown, counts))
     _notice_unstamped(good, result)
-    _retire(good, planner, result, existing_files)
-    return _Plan(planned, types, notetype_mods, planner.state)
+    _retire(good, planner, result, existing_files, options.out_dir)
+    return _Plan(planned, types, notetype_mods, planner.state, statuses)
 
 
 def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
@@ -248,14 +257,21 @@ def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
 
 
 def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult,
-            existing_files: set[str] | None) -> None:
+            existing_files: set[str] | None, out_dir: Path) -> None:
+    """This build's retirements are counted per lesson; every retired note is reported."""
     rows = {row.lesson_id: row for row in result.rows}
     gone = planner.retire({r.file.source for r in good}, {n.guid for r in good for n in r.notes}, existing_files)
+    retired_now = {guid for guid, _ in gone}
+    # The question text of a retired note is in the package it was last built into, not in the state.
+    texts = manifest.questions_from_packages(out_dir, {guid for guid, _ in gone})
     for guid, entry in gone:
-        result.retired.append({"guid": guid, "lesson": entry.lesson, "label": entry.label, "deck": entry.deck,
-                               "file": entry.file})
+        planner.state.retired[guid].question = texts.get(guid, "")
         if entry.lesson in rows:
             rows[entry.lesson].counts["retired"] += 1
+    for guid, entry in planner.retired_notes():
+        result.retired.append({"guid": guid, "id": entry.id, "lesson": entry.lesson, "label": entry.label,
+                               "question": entry.question, "deck": entry.deck, "file": entry.file,
+                               "since": entry.retired, "this_build": guid in retired_now})
 
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
@@ -265,19 +281,33 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
     # result.rows runs parallel to good: one row per lesson file, in the same order.
     groups = [([r], [row]) for r, row in zip(good, result.rows)] if options.per_lesson else [(good, result.rows)]
     names: set[str] = set()
+    release = result.release = _release(good, plan, options)
+    written: list[tuple[Path, str]] = []
     for members, rows in groups:
         notes = [note for r in members for note in by_file.get(r.file.source, [])]
-        descriptions = {r.deck: r.description for r in members}
+        # The first package also tells about the retired notes of lessons that are no more.
+        descriptions = {r.deck: r.description + manifest.description_section(
+            release, r.lesson.lesson_id, len(r.notes), orphans=not written and r is members[0]) for r in members}
         media = {name: path for r in members for name, path in r.media.items()}
         target = options.out_dir / _unique_name(
             _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg", names)
+        manifest_name = release.manifest_name(target.stem if options.per_lesson else "")
+        extra = {manifest_name: release.manifest([note.spec.guid for note in notes])}
         try:
-            write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media)
+            write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media, extra)
         except OSError as exc:  # a full disk, a read-only folder: say which file could not be written
             raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
         result.packages.append(target)
+        written.append((target, manifest_name))
         for row in rows:
             row.package = str(target)
+    result.course = manifest.write_course_json(release, written, options.out_dir)
+
+
+def _release(good: list[FileResult], plan: _Plan, options: BuildOptions) -> manifest.Release:
+    name = manifest.course_name([r.lesson for r in good], options.deck.root, options.package_name)
+    return manifest.make_release(name, options.release, plan.notes, plan.state, plan.statuses,
+                                 list(plan.notetype_mods.values()))
 
 
 def _unique_name(name: str, taken: set[str]) -> str:

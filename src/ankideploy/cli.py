@@ -10,6 +10,9 @@ import click
 from . import __version__
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+DEFAULT_LEVEL = click.option("--default-level", type=click.Choice(["beginner", "intermediate", "advanced"]),
+                             default=None, help="Level of questions the lesson gives none (front matter 'level:'"
+                             " wins); without it they have no level.")
 
 
 def _paths(paths: tuple[Path, ...]) -> list[Path]:
@@ -81,9 +84,14 @@ def build_options(func):
         click.option("--refresh", is_flag=True,
                      help="Count every note as changed, so learners' copies are all updated (after a revert)."),
         click.option("--strict", is_flag=True, help="Treat warnings as errors; any error writes no package."),
+        click.option("--release", default="", metavar="LABEL",
+                     help="The version's label in course.json and the manifest (default: the time of its newest change)."),
         click.option("--no-cache", is_flag=True,
                      help="Render everything afresh (the cache lives in $ANKIDEPLOY_CACHE_DIR or ~/.cache/ankideploy)."),
         click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per core)."),
+        click.option("--topic-subdecks", is_flag=True,
+                     help="Put the questions of each topic section ('## Kafka consumers') in their own subdeck."),
+        DEFAULT_LEVEL,
         click.option("--debug", is_flag=True, help="Show the Python trace of internal errors."),
     ]
     for option in reversed(options):
@@ -95,7 +103,7 @@ def build_options(func):
 @PATHS
 @build_options
 def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, speak_seconds,
-          state_path, no_state, refresh, strict, no_cache, jobs, debug):
+          state_path, no_state, refresh, strict, release, no_cache, jobs, debug, topic_subdecks, default_level):
     """Build .apkg decks from lesson files and folders (default: content/)."""
     from .report import print_build
 
@@ -104,9 +112,10 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
         from .cache import default_folder
         from .notes import DeckOptions
         options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
-                               deck=DeckOptions(level_subdecks, root_deck), say_aloud=not no_say_aloud,
-                               speak_seconds=speak_seconds, strict=strict, state_path=state_path, use_state=not no_state, jobs=jobs,
-                               refresh=refresh,
+                               deck=DeckOptions(level_subdecks, root_deck, topic_subdecks),
+                               say_aloud=not no_say_aloud, speak_seconds=speak_seconds, strict=strict,
+                               state_path=state_path, use_state=not no_state, jobs=jobs, refresh=refresh,
+                               default_level=default_level or "", release=release,
                                cache_dir=None if no_cache else default_folder())
         return _with_progress(lambda progress, on_files: run_build(_paths(paths), options, progress, on_files))
 
@@ -139,35 +148,55 @@ def _with_progress(action):
 @main.command()
 @PATHS
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (with --coverage, a missing part too).")
+@click.option("--explain", is_flag=True,
+              help="Print each lesson as read: every card with its line, level and where the level came from,"
+                   " and every skipped block with its reason.")
 @click.option("--coverage", is_flag=True,
               help="Print, per question, which of definition, example and pitfall its model answer covers.")
+@DEFAULT_LEVEL
 @click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
-def check(paths, strict, coverage, debug):
-    """Parse and validate lessons; report every problem; write nothing."""
+def check(paths, strict, explain, coverage, default_level, debug):
+    """Parse and validate lessons; report every problem; write nothing (but the render cache)."""
     def run():
         from .build import BuildOptions, build as run_build
         from .cache import default_folder
         return run_build(_paths(paths), BuildOptions(write=False, use_state=False, strict=strict,
-                                                     cache_dir=default_folder()))
+                                                     cache_dir=default_folder(), default_level=default_level or ""))
 
+    if explain:
+        _guard(debug, lambda: _explain(_paths(paths), default_level))
     result = _guard(debug, run)
-    table = _guard(debug, lambda: _coverage(paths, result, strict)) if coverage else None
+    table = _guard(debug, lambda: _coverage(paths, result, strict, default_level)) if coverage else None
     _print_diagnostics(result.diagnostics)
     if table:
         click.echo(table)
     notes = result.note_count
-    if not result.diagnostics.items:
+    if not (result.diagnostics.error_count or result.diagnostics.warning_count):
         click.echo(f"ok: {len(result.rows)} lesson{'s' * (len(result.rows) != 1)}, {notes} notes")
     sys.exit(1 if result.failed(strict) else 0)
 
 
-def _coverage(paths, result, strict: bool) -> str:
+def _coverage(paths, result, strict: bool, default_level: str | None) -> str:
     """check --coverage: the table of parts per question; with --strict a missing part is a warning."""
     from .coverage import coverage_report, lesson_coverage, warn_missing
-    lessons = lesson_coverage(_paths(paths))
+    lessons = lesson_coverage(_paths(paths), default_level or "")
     if strict:
         warn_missing(lessons, result.diagnostics)
     return coverage_report(lessons)
+
+
+def _explain(paths: list[Path], default_level: str | None) -> None:
+    """What ``check --explain`` prints before the diagnostics: each lesson as read."""
+    from .diagnostics import Diagnostics
+    from .explain import explain
+    from .lesson import Level
+    from .sources import discover, read_lesson
+    from .sources.files import course_root
+
+    root = course_root(paths)
+    for file in discover(paths, Diagnostics(), root):
+        lesson = read_lesson(file, Diagnostics(), Level(default_level) if default_level else None)
+        click.echo(explain(lesson, file.shown) if lesson else f"{file.shown}: not read (see the errors below)")
 
 
 @main.command()

@@ -37,7 +37,7 @@ class LessonCoverage:
     questions: list[QuestionCoverage]
 
 
-def lesson_coverage(paths: list[Path]) -> list[LessonCoverage]:
+def lesson_coverage(paths: list[Path], default_level: str = "") -> list[LessonCoverage]:
     """Every lesson that builds, rendered as a build renders it (``check`` alone skips rendering),
     in lesson order. Problems are not collected here: ``check`` reports them."""
     from .build import Settings, process_file
@@ -46,7 +46,7 @@ def lesson_coverage(paths: list[Path]) -> list[LessonCoverage]:
 
     lessons = []
     for file in discover(paths, Diagnostics(), course_root(paths)):
-        result, _ = process_file(file, Settings(DeckOptions(), validate_only=False))
+        result, _ = process_file(file, Settings(DeckOptions(), validate_only=False, default_level=default_level))
         if result.lesson is None or any(d.severity == ERROR for d in result.diagnostics):
             continue
         questions = [QuestionCoverage(note.label, _plain(note.fields[0]), str(note.location.path),

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # worth saying, never a failure, not even with --strict
 
 
 @dataclass(frozen=True, order=True)
@@ -29,6 +30,9 @@ class Diagnostics:
 
     def warning(self, path: str, line: int, message: str) -> None:
         self.items.append(Diagnostic(path, max(line, 1), WARNING, message))
+
+    def note(self, path: str, line: int, message: str) -> None:
+        self.items.append(Diagnostic(path, max(line, 1), NOTE, message))
 
     def extend(self, other: "Diagnostics") -> None:
         self.items.extend(other.items)

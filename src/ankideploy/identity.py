@@ -16,6 +16,9 @@ The rule, in full:
   unchanged keeps its recorded time (Anki then reports it unchanged); a changed
   note gets the build time, always later than its previous one, so Anki's
   "update if newer" takes it.
+* A question gone from the content is *retired*: the state file remembers it
+  (lesson, label, question text, when) until it comes back under the same id,
+  and then it counts as changed, so learners' copies are updated and revived.
 """
 from __future__ import annotations
 
@@ -113,11 +116,37 @@ class Entry:
 
 
 @dataclass
+class Retired:
+    """A note no longer in the content, remembered until its question comes back."""
+
+    id: str  # the id without the GUID prefix
+    lesson: str = ""
+    label: str = ""
+    question: str = ""  # plain text, for the changelog and learners' summaries
+    file: str = ""
+    deck: str = ""
+    retired: int = 0  # the build time, seconds since the epoch
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Retired":
+        if not isinstance(data, dict):
+            raise TypeError("a retired note must be an object")
+        clean = {key: data[key] for key in ("id", "lesson", "label", "question", "file", "deck") if key in data}
+        if not all(isinstance(value, str) for value in clean.values()):
+            raise TypeError("retired note fields must be text")
+        when = data.get("retired", 0)
+        if isinstance(when, bool) or not isinstance(when, int):
+            raise TypeError("'retired' must be a whole number of seconds")
+        return cls(**clean, retired=when)
+
+
+@dataclass
 class State:
     """What the previous builds produced, read from and written to the state file."""
 
     notes: dict[str, Entry] = field(default_factory=dict)
     notetypes: dict[str, Entry] = field(default_factory=dict)
+    retired: dict[str, Retired] = field(default_factory=dict)  # GUID -> what it was
 
     @classmethod
     def load(cls, path: Path | None) -> "State":
@@ -129,14 +158,21 @@ class State:
             raise StateError(f"{path}: cannot read the state file ({exc}); fix or remove it") from exc
         if data.get("format") != STATE_FORMAT:
             raise StateError(f"{path}: unknown state format {data.get('format')!r}")
+        try:
+            retired = {str(k): Retired.from_dict(v) for k, v in (data.get("retired") or {}).items()}
+        except (TypeError, AttributeError) as exc:
+            raise StateError(f"{path}: unreadable 'retired' section ({exc}); fix or remove it") from exc
         return cls(notes={k: Entry(**v) for k, v in data.get("notes", {}).items()},
-                   notetypes={k: Entry(**v) for k, v in data.get("notetypes", {}).items()})
+                   notetypes={k: Entry(**v) for k, v in data.get("notetypes", {}).items()},
+                   retired=retired)
 
     def dumps(self) -> str:
         def pack(entries):
             return {k: {name: value for name, value in vars(e).items() if value not in ("", [])}
                     for k, e in sorted(entries.items())}
         data = {"format": STATE_FORMAT, "notes": pack(self.notes), "notetypes": pack(self.notetypes)}
+        if self.retired:  # absent until something is retired, so older state files stay as they are
+            data["retired"] = {guid: vars(entry) for guid, entry in sorted(self.retired.items())}
         return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
     def save(self, path: Path) -> None:
@@ -172,7 +208,7 @@ class Planner:
     def __init__(self, old: State, now: int, refresh: bool = False):
         # refresh: every note counts as changed (after a revert of the state file, say)
         self.old, self.now, self.refresh = old, now, refresh
-        self.state = State(notes=dict(old.notes), notetypes=dict(old.notetypes))
+        self.state = State(notes=dict(old.notes), notetypes=dict(old.notetypes), retired=dict(old.retired))
 
     def notetype(self, type_id: int, name: str, signature: str, fields: list[str]) -> tuple[int, list[str] | None]:
         """Its modification time, and its previous fields when the fields changed (a schema change)."""
@@ -189,19 +225,31 @@ class Planner:
         status, mod = next_mod(previous, fingerprint, self.now)
         if self.refresh and status == UNCHANGED:
             status, mod = CHANGED, max(self.now, previous.mod + 1)
+        gone = self.state.retired.pop(guid, None)
+        if gone is not None:
+            # Back under the same id: learners have it (retired), so it is a change, newer than the retirement.
+            status = CHANGED
+            mod = max(mod, self.now, gone.retired + 1, previous.mod + 1 if previous else 0)
         self.state.notes[guid] = Entry(fingerprint, mod, lesson, deck, label, file)
         return status, mod, previous
 
     def retire(self, built_files: set[str], current: set[str], existing_files: set[str] | None) -> list[tuple[str, Entry]]:
-        """Notes gone from the content, forgotten from now on: those of a file just built that no
-        longer has them, and (when the whole course was built, ``existing_files`` given) those of
-        a file that is no more. A file that failed to build retires nothing."""
+        """Notes gone from the content: those of a file just built that no longer has them, and
+        (when the whole course was built, ``existing_files`` given) those of a file that is no
+        more. A file that failed to build retires nothing. They move from ``notes`` to ``retired``
+        (the caller fills in their question text when it can) until they come back."""
         def gone(guid: str, entry: Entry) -> bool:
             if guid in current or not entry.file:
                 return False  # an entry that names no file is never guessed to be gone
             return entry.file in built_files or (existing_files is not None and entry.file not in existing_files)
 
         retired = [(guid, entry) for guid, entry in sorted(self.old.notes.items()) if gone(guid, entry)]
-        for guid, _ in retired:
+        for guid, entry in retired:
             del self.state.notes[guid]
+            self.state.retired[guid] = Retired(guid.removeprefix(GUID_PREFIX), entry.lesson, entry.label, "",
+                                               entry.file, entry.deck, self.now)
         return retired
+
+    def retired_notes(self) -> list[tuple[str, Retired]]:
+        """Every note retired and not come back, in this build or any before."""
+        return sorted(self.state.retired.items())

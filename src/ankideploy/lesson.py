@@ -32,6 +32,25 @@ class Location:
         return f"{self.path}:{self.line}"
 
 
+@dataclass(frozen=True)
+class IdSite:
+    """Where ``stamp`` writes an item's id: ``below`` its heading line, at the ``end`` of its
+    question line (a bold line, a ``Q:`` line, a bullet), inside its ``summary``, or in its table
+    ``row``."""
+
+    line: int
+    how: str
+
+
+@dataclass
+class Skipped:
+    """Text that looks like a question or an answer but became no card, and why."""
+
+    line: int
+    what: str
+    why: str
+
+
 @dataclass
 class Block:
     """A run of Markdown source with the line its first line came from."""
@@ -44,13 +63,17 @@ class Block:
 class Question:
     number: str  # as written ("1", "3a"); "" when the heading has none
     text: str  # the question heading, inline Markdown
-    level: Level
+    level: Level | None  # None: the lesson states no level for it, and none is guessed
     answer: Block
     why: Block | None = None
     detail: Block | None = None  # Markdown between the heading and the labels (a snippet, say)
     location: Location = None  # type: ignore[assignment]
     stamp: str = ""  # the author's stable id comment, if any
     tags: list[str] = field(default_factory=list)
+    level_from: str = ""  # "heading", "marker", "front matter", "default" or "" (no level)
+    topic: str = ""  # the topic section it stands in, as written
+    shape: str = "heading"  # heading, bold, q-a, list, details
+    id_site: IdSite | None = None
 
 
 @dataclass
@@ -61,6 +84,8 @@ class QuickFire:
     location: Location = None  # type: ignore[assignment]
     stamp: str = ""
     tags: list[str] = field(default_factory=list)
+    shape: str = "table"  # table, bullet, q-a, heading, bold
+    id_site: IdSite | None = None
 
 
 @dataclass
@@ -76,4 +101,5 @@ class Lesson:
     quick_fire: list[QuickFire] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # lesson-wide author tags
     identity_key: str = ""  # what derived ids hash; the lesson id unless overridden
+    skipped: list[Skipped] = field(default_factory=list)  # suspicious text that became no card
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 
 from . import identity
 from .answer_parts import with_check_yourself
-from .lesson import Lesson, Location, Question, QuickFire
+from .lesson import Lesson, Level, Location, Question, QuickFire
 from .render import Renderer
+from .sources.levels import topic_name, topic_tag
 
 LEVEL_TAG = "level::{}"
 QUICK_FIRE_TAG = "quick-fire"
 QUICK_FIRE_DECK = "Quick-fire"
+NO_LEVEL = "no-level"
 
 
 @dataclass
@@ -37,6 +39,7 @@ class NoteSpec:
 class DeckOptions:
     level_subdecks: bool = False
     root: str = ""
+    topic_subdecks: bool = False
 
 
 def clean_deck_part(text: str) -> str:
@@ -94,8 +97,11 @@ class _LessonContext:
     def source(self, line: int) -> str:
         return html.escape(f"{self.lesson.path}:{line}")
 
-    def subdeck(self, name: str) -> str:
-        return f"{self.deck}::{name}" if self.options.level_subdecks else self.deck
+    def subdeck(self, name: str, topic: str = "") -> str:
+        deck = self.deck
+        if topic and self.options.topic_subdecks:
+            deck = f"{deck}::{clean_deck_part(topic_name(topic))}"
+        return f"{deck}::{name}" if self.options.level_subdecks and name else deck
 
 
 def lesson_notes(lesson: Lesson, renderer: Renderer, options: DeckOptions) -> list[NoteSpec]:
@@ -103,7 +109,7 @@ def lesson_notes(lesson: Lesson, renderer: Renderer, options: DeckOptions) -> li
     context = _LessonContext(lesson, renderer, options, lesson_deck(lesson, options),
                              [html.escape(lesson_name(lesson)), html.escape(episode_name(lesson))],
                              lesson_tags(lesson))
-    questions = sorted(lesson.questions, key=lambda q: q.level.rank)
+    questions = sorted(lesson.questions, key=lambda q: q.level.rank if q.level else len(Level))
     return [_question_note(context, q) for q in questions] + [_row_note(context, r) for r in lesson.quick_fire]
 
 
@@ -113,13 +119,17 @@ def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
     if question.detail:
         text += render.block(question.detail.text, question.detail.line)
     why = render.inline(question.why.text, question.why.line) if question.why else ""
-    fields = [text, with_check_yourself(render.block(question.answer.text, question.answer.line)), why, question.level.title,
+    level = question.level
+    fields = [text, with_check_yourself(render.block(question.answer.text, question.answer.line)), why,
+              level.title if level else "",
               *context.names, context.source(line)]
-    tags = [LEVEL_TAG.format(question.level.value), *context.tags, *map(clean_tag, question.tags)]
-    label = f"{context.lesson.lesson_id} Q{question.number}" if question.number else context.lesson.lesson_id
+    tags = [LEVEL_TAG.format(level.value) if level else "", topic_tag(question.topic) if question.topic else "",
+            *context.tags, *map(clean_tag, question.tags)]
+    label = f"{context.lesson.lesson_id} Q{question.number}" if question.number else \
+        f"{context.lesson.lesson_id} line {line}"
     return NoteSpec("interview", question_key(context.lesson, question), bool(question.stamp), fields,
-                    _unique(tags), context.subdeck(question.level.title), label, question.location,
-                    context.lesson.path, question.level.value)
+                    _unique(tags), context.subdeck(level.title if level else "", question.topic), label,
+                    question.location, context.lesson.path, level.value if level else NO_LEVEL)
 
 
 def _row_note(context: _LessonContext, row: QuickFire) -> NoteSpec:

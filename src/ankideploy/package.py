@@ -115,8 +115,12 @@ def _card_row(note: PackageNote, decks: dict[str, int]) -> tuple:
 
 
 def write_package(target: Path, notes: list[PackageNote], notetypes: dict[str, NoteType],
-                  notetype_mods: dict[str, int], descriptions: dict[str, str], media: dict[str, Path]) -> None:
-    """Write the package beside ``target`` and move it into place only when complete."""
+                  notetype_mods: dict[str, int], descriptions: dict[str, str], media: dict[str, Path],
+                  extra_media: dict[str, bytes] | None = None) -> None:
+    """Write the package beside ``target`` and move it into place only when complete.
+
+    ``extra_media``: media files given as bytes (the course manifest)."""
+    extra_media = extra_media or {}
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, db_tmp = open_temporary(target, ".db.tmp")
     os.close(fd)
@@ -125,10 +129,13 @@ def write_package(target: Path, notes: list[PackageNote], notetypes: dict[str, N
         write_collection(Path(db_tmp), notes, notetypes, notetype_mods, descriptions)
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
             _add_file(zf, "collection.anki2", Path(db_tmp))
-            names = sorted(media)
+            names = sorted(set(media) | set(extra_media))
             _add(zf, "media", json.dumps({str(i): name for i, name in enumerate(names)}).encode())
             for i, name in enumerate(names):
-                _add_file(zf, str(i), media[name])
+                if name in extra_media:
+                    _add(zf, str(i), extra_media[name])
+                else:
+                    _add_file(zf, str(i), media[name])
         with open(tmp, "rb+") as done:
             os.fsync(done.fileno())
         os.replace(tmp, target)

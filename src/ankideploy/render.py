@@ -25,7 +25,7 @@ from markdown.preprocessors import Preprocessor
 from .diagnostics import Diagnostics
 
 # Part of every cache key: bump it whenever the HTML produced for the same text changes.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 
 ALLOWED_TAGS = {
@@ -57,11 +57,13 @@ ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
 # text with neither comes out of python-markdown already safe, so the sanitiser can be skipped.
 NEEDS_SANITISER_RE = re.compile(r"<|\]\(|\]:|javascript:|data:|vbscript:", re.I)
 # Inline text without any of these renders to itself: no need to run Markdown at all.
-PLAIN_INLINE_RE = re.compile(r"[\\`*_\[\]<>&!#|~\n]|^\s*(?:[-+=]|\d+[.)])(?:\s|$)|^\s{4}|\s{2}$")
+PLAIN_INLINE_RE = re.compile(r"[\\`*_\[\]<>&!#|~\n]|https?:|www\.|^\s*(?:[-+=]|\d+[.)])(?:\s|$)|^\s{4}|\s{2}$")
 
 
 def _markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists"], output_format="html")
+    from .gfm import GithubHabits
+    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits()],
+                             output_format="html")
 
 
 class _FencePreprocessor(Preprocessor):

@@ -2,24 +2,21 @@
 
 The id written is the one a build already derives for the unstamped question,
 so stamping changes no note; from then on the id, not the text, is identity.
-Files are rewritten atomically with their BOM and line endings kept.
+Where each id goes, and how the file is rewritten byte for byte, is ``id_writer``'s.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostics
-from .atomic import write_atomically
+from .id_writer import insert_ids, write_in_place
+from .lesson import IdSite
 from .notes import question_key, row_key
 from .identity import GUID_PREFIX, STATE_FILE, State, unique_id
 from .sources import discover, is_plain_text, parse_lesson
 from .sources.files import course_root, read_text
 from .sources.metadata import NO_LESSON_NUMBER
-
-ROW_END_RE = re.compile(r"\s*\|\s*$")
-
 
 @dataclass
 class StampResult:
@@ -53,14 +50,14 @@ def _stamp_file(file, diags: Diagnostics, built: set[str]) -> int:
         diags.error(file.shown, 1, f"{NO_LESSON_NUMBER}: not stamped; stamp the course folder, or add 'lesson:'"
                     " front matter")
         return 0
-    under_headings, in_rows = _new_ids(lesson, built, file.shown, diags)
-    if under_headings or in_rows:
-        _rewrite(file, text, under_headings, in_rows)
-    return len(under_headings) + len(in_rows)
+    ids = _new_ids(lesson, built, file.shown, diags)
+    if ids:
+        write_in_place(file.path, insert_ids(file.path.read_bytes(), ids))
+    return len(ids)
 
 
-def _new_ids(lesson, built: set[str], path: str, diags: Diagnostics) -> tuple[dict[int, str], dict[int, str]]:
-    """Ids to write, by line: under question headings, and into quick-fire rows.
+def _new_ids(lesson, built: set[str], path: str, diags: Diagnostics) -> list[tuple[IdSite, str]]:
+    """Ids to write, each at the place its question's shape carries it.
 
     Questions whose text repeats another's would share a derived id. If no build has used that id
     yet, each gets one of its own; if one has, only the author knows which question the learners'
@@ -72,7 +69,7 @@ def _new_ids(lesson, built: set[str], path: str, diags: Diagnostics) -> tuple[di
     counts: dict[str, int] = {}
     for _, key, _ in items:
         counts[key] = counts.get(key, 0) + 1
-    under_headings, in_rows = {}, {}
+    ids = []
     for item, key, is_question in items:
         if counts[key] > 1 and key in built:
             diags.error(path, item.location.line, f"this question's text repeats another's and a learner may"
@@ -81,21 +78,5 @@ def _new_ids(lesson, built: set[str], path: str, diags: Diagnostics) -> tuple[di
             continue
         key = unique_id(key, taken)
         taken.add(key)
-        (under_headings if is_question else in_rows)[item.location.line] = key
-    return under_headings, in_rows
-
-
-def _rewrite(file, text: str, under_headings: dict[int, str], in_rows: dict[int, str]) -> None:
-    """The file with the ids added, its BOM and line endings kept, replaced atomically."""
-    raw = file.path.read_bytes()
-    newline = "\r\n" if b"\r\n" in raw else "\n"
-    out = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if number in in_rows:
-            comment = f"<!-- id: {in_rows[number]} -->"
-            line = ROW_END_RE.sub(f" {comment} |", line, count=1) if ROW_END_RE.search(line) else f"{line} {comment}"
-        out.append(line)
-        if number in under_headings:
-            out.append(f"<!-- id: {under_headings[number]} -->")
-    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
-    write_atomically(file.path, bom + newline.join(out).encode("utf-8"))
+        ids.append((item.id_site or IdSite(item.location.line, "below" if is_question else "row"), key))
+    return ids

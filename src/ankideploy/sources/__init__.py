@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Diagnostics
-from ..lesson import Lesson
+from ..lesson import Lesson, Level
 from . import markdown_reader, text_reader
 from .files import SourceFile, discover, read_text
 from .metadata import derive, is_breadcrumb, parse_front_matter
-from .structure import classify, collect, meaningful, summary_of
+from .structure import LevelDefault, collect, meaningful, summary_of
 
 __all__ = ["SourceFile", "discover", "is_plain_text", "read_lesson", "parse_lesson"]
 
@@ -20,14 +20,14 @@ def is_plain_text(path, text: str) -> bool:
     return path.suffix.lower() == ".txt" and not ATX_QUESTION_RE.search(text)
 
 
-def read_lesson(file: SourceFile, diags: Diagnostics) -> Lesson | None:
+def read_lesson(file: SourceFile, diags: Diagnostics, default_level: Level | None = None) -> Lesson | None:
     text = read_text(file, diags)
     if text is None:
         return None
-    return parse_lesson(text, file, diags)
+    return parse_lesson(text, file, diags, default_level)
 
 
-def parse_lesson(text: str, file: SourceFile, diags: Diagnostics) -> Lesson | None:
+def parse_lesson(text: str, file: SourceFile, diags: Diagnostics, default_level: Level | None = None) -> Lesson | None:
     """The lesson in ``text``; None when it is not a lesson (reported in ``diags``)."""
     path = file.shown
     raw_lines = text.split("\n")
@@ -37,19 +37,31 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics) -> Lesson | No
     reader, dialect = (text_reader, text_reader.TextDialect()) if plain else \
         (markdown_reader, markdown_reader.MarkdownDialect())
     parsed = reader.split_structure(lines)
-    if not any(s.questions or classify(s.heading.text) == "quick-fire" for s in parsed.sections):
-        diags.error(path, 1, "not an interview-question lesson: no '### Q1.' questions under"
-                    " Beginner/Intermediate/Advanced headings and no quick-fire table")
-        return None
     breadcrumb = next((t for _, t in meaningful(parsed.preamble) if is_breadcrumb(t)), None)
     if breadcrumb is None and parsed.h1 and is_breadcrumb(parsed.h1.text):
         breadcrumb = parsed.h1.text
-    meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, diags)
-    questions, quick_fire, how_to = collect(parsed, dialect, path, diags)
+    own = Diagnostics()  # kept only if the file turns out to be a lesson
+    meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, own)
+    questions, quick_fire, how_to, skipped = collect(parsed, dialect, path, own, _default(meta, default_level))
+    if not questions and not quick_fire and not any(s.kind == "quick-fire" for s in parsed.sections) \
+            and not own.error_count:
+        hint = f" (line {skipped[0].line} looks like one: {skipped[0].what})" if skipped else ""
+        diags.error(path, 1, "not an interview-question lesson: no questions (headings like '### Q1. ...?', bold"
+                    " question lines, 'Q:'/'A:' pairs, numbered items, <details> blocks) and no quick-fire"
+                    f" section{hint}")
+        return None
+    diags.extend(own)
     return Lesson(path=file.source, lesson_id=meta.lesson_id, title=meta.title, episode=meta.episode,
                   episode_title=meta.episode_title, summary=summary_of(_intro(parsed, plain)),
                   how_to_use=how_to, questions=questions, quick_fire=quick_fire, tags=meta.tags,
-                  identity_key=meta.identity or meta.lesson_id)
+                  identity_key=meta.identity or meta.lesson_id, skipped=skipped)
+
+
+def _default(meta, default_level: Level | None) -> LevelDefault:
+    """Front matter's 'level:' before the command line's --default-level; a level is never guessed."""
+    if meta.level:
+        return LevelDefault(meta.level, "front matter")
+    return LevelDefault(default_level, "default") if default_level else LevelDefault()
 
 
 def _intro(parsed, plain: bool):

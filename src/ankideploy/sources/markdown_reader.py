@@ -1,19 +1,34 @@
-"""Reads a Markdown lesson: ATX headings outside code fences give the structure."""
+"""Reads a Markdown lesson: headings outside code fences give the outline, and the shape
+of the whole file decides what each heading is.
+
+Which headings are questions is read from the file, not assumed: question headings are
+those numbered ("Q1.", "3.") or ending in "?", at whatever depth most of them use; a
+heading whose text is followed by an answer label is a question too. When the questions
+are numbered, an unnumbered heading without "?" under a question is part of its answer
+("### Example"). Headings above the question depth are sections: a level ("Senior",
+"Fresher Level (0-1 years)"), quick-fire, how-to, or a topic. Lines of a section that
+are under no question heading are searched for the other shapes (bold questions,
+``Q:``/``A:``, list items, ``<details>``).
+"""
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 from ..diagnostics import Diagnostics
-from .structure import (STRICT_QUESTION_RE, Dialect, classify, Heading, Parsed, RawQuestion, Section, meaningful,
-                        quick_fire_row)
+from ..lesson import IdSite, Skipped
+from .labels import label_of, without_comments
+from .levels import difficulty_line, heading_level, take_marker, topic_name
+from .quick_fire import question_tables, read_quick_fire
+from .shapes import is_numbered, q_alone, q_label, question_like, split_region
+from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, atx_heading, Heading, Parsed, RawQuestion, Section, classify)
 
-HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-CLOSING_HASHES_RE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")  # "## Title ##": the closing run is not text
-FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-
-
-COMMENT_OPEN_RE = re.compile(r"^\s{0,3}<!--")
+FENCE_RE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+COMMENT_OPEN_RE = re.compile(r"^[ ]{0,3}<!--")
+# Sections that close a lesson rather than continue an answer
+CLOSING_RE = re.compile(r"^(?:further\s+reading|reading\s+list|resources|references|see\s+also|related|next\s+steps|"
+                        r"conclusion|summary|wrap[\s\-]?up|credits|sources|links|appendix|what's\s+next)\b", re.I)
 
 
 def scan_blocks(lines: list[tuple[int, str]]) -> tuple[list[bool], tuple[int, str] | None]:
@@ -43,114 +58,249 @@ def fence_flags(lines: list[tuple[int, str]]) -> list[bool]:
     return scan_blocks(lines)[0]
 
 
-def _heading_text(m: re.Match) -> str:
-    return CLOSING_HASHES_RE.sub("", m.group(2) or "").strip()
+@dataclass
+class _Head:
+    """One heading and what the outline needs to know of it."""
+
+    index: int  # into the lines
+    depth: int
+    text: str
+    line: int
+    kind: str  # quick-fire, how-to, label, qlabel, question, level, plain
+    label_body: bool = False  # the first text under it is an answer or why label
+    question_body: bool = False  # the first text under it is a 'Question:' label: the heading is a title
+    has_text: bool = True  # some text stands under it before the next heading
+
+
+def _kind(text: str) -> str:
+    bare = take_marker(without_comments(text))[0]
+    if not bare:
+        return "question"  # '###' with nothing after it: a question whose text is missing
+    if q_alone(bare):
+        return "qlabel"  # '#### Question:' over the question's text
+    if label_of(bare):
+        return "label"
+    if question_like(bare):
+        return "question"
+    kind = classify(bare)
+    return "plain" if kind == "other" else kind
+
+
+def _headings(lines, flags) -> list[_Head]:
+    heads = []
+    for index, ((number, text), in_fence) in enumerate(zip(lines, flags)):
+        if in_fence or not text.lstrip(" ").startswith("#"):
+            continue
+        if heading := atx_heading(text):
+            heads.append(_Head(index, heading[0], heading[1], number, _kind(heading[1])))
+    for position, head in enumerate(heads):
+        end = heads[position + 1].index if position + 1 < len(heads) else len(lines)
+        first = _first_text(lines, flags, head.index + 1, end)
+        head.label_body = first is not None and label_of(first) is not None
+        head.has_text = first is not None
+        following = heads[position + 1] if position + 1 < len(heads) else None
+        head.question_body = (first is not None and (q_alone(first) or q_label(first) is not None)) or \
+            (first is None and following is not None and following.kind == "qlabel")
+    return heads
+
+
+def _first_text(lines, flags, start: int, end: int) -> str | None:
+    """The first line of text under a heading (before the next one), if any."""
+    for index in range(start, end):
+        text = lines[index][1]
+        if flags[index] or not text.strip() or COMMENT_ONLY_RE.match(text) or difficulty_line(text):
+            continue
+        return text
+    return None
+
+
+def _question_depth(heads: list[_Head]) -> tuple[int | None, bool]:
+    """The depth most question headings use, and whether questions are numbered or '?'-ended."""
+    depths = Counter(h.depth for h in heads if h.kind == "question" and h.depth >= 2)
+    if depths:
+        return min(depths, key=lambda d: (-depths[d], d)), True
+    depths = Counter(h.depth for h in heads if h.kind == "plain" and h.label_body and h.depth >= 2)
+    if depths:
+        return min(depths, key=lambda d: (-depths[d], d)), False
+    return None, False
+
+
+class _Outline:
+    """Walks the lines once, putting each into the preamble, intro, a section or a question."""
+
+    def __init__(self, lines, flags, heads: list[_Head]):
+        self.lines, self.flags, self.heads = lines, flags, heads
+        self.depth, self.numbered = _question_depth(heads)
+        self.parsed = Parsed()
+        self.stack: list[Section] = []
+        self.question: RawQuestion | None = None
+        self.target = self.parsed.preamble
+
+    def run(self) -> Parsed:
+        by_index = {h.index: (position, h) for position, h in enumerate(self.heads)}
+        for index, line in enumerate(self.lines):
+            if index in by_index:
+                self._heading(*by_index[index], line)
+            else:
+                self.target.append(line)
+        return self.parsed
+
+    def _heading(self, position: int, head: _Head, line) -> None:
+        if head.depth == 1 and self.parsed.h1 is None and not self.stack and self.question is None:
+            self.parsed.h1 = Heading(1, head.text, head.line)
+            self.target = self.parsed.intro
+            return
+        role = self._role(position, head)
+        if role == "answer" or role == "text":
+            self.target.append(line)
+        elif role == "question":
+            self._start_question(head)
+        else:
+            self._start_section(head)
+
+    def _role(self, position: int, head: _Head) -> str:
+        container = self.stack[-1] if self.stack else None
+        current = self.question.heading.depth if self.question else None
+        if container and container.kind in ("quick-fire", "how-to") and head.depth > container.heading.depth:
+            return "text"
+        if head.depth == 1:
+            return "section"
+        if head.kind == "label":
+            return "answer" if current else "text"
+        if head.kind == "qlabel":
+            return "text"  # read with the lines around it, by the shapes
+        if head.kind in ("quick-fire", "how-to", "level"):
+            return "answer" if current and head.depth > current else "section"
+        if head.kind == "question":
+            return self._question_role(position, head, current)
+        return self._plain_role(position, head, current)
+
+    def _question_role(self, position: int, head: _Head, current: int | None) -> str:
+        following = self.heads[position + 1] if position + 1 < len(self.heads) else None
+        if head.question_body:
+            return "section"  # "### 1.1 Design a cache" over "**Question:** ..."
+        if following and following.depth > head.depth and (not head.has_text or (
+                self.depth and head.depth < self.depth and following.kind == "question")):
+            return "section"  # "## 1. Caching" or "## Why Kafka?" over its own questions
+        if current and self.depth and head.depth > self.depth and not head.label_body \
+                and not is_numbered(take_marker(without_comments(head.text))[0]):
+            return "answer"  # "#### What if it fails?" inside an answer
+        return "question"
+
+    def _plain_role(self, position: int, head: _Head, current: int | None) -> str:
+        if head.question_body:
+            return "section"
+        if head.label_body and (current is None or head.depth >= current):
+            return "question"  # "### Docker volumes" followed by "**Answer:**"
+        if current and head.depth == current and (CLOSING_RE.match(head.text) or self._after_rule(head)):
+            return "section"  # "## Further reading" after the last answer's closing rule
+        if current and (head.depth > current or (head.depth == current and self.numbered)):
+            return "answer"  # "### Example" under a numbered question
+        if self.depth is None or head.depth < self.depth:
+            return "section"
+        if not self.numbered and self._has_body(position, head):
+            return "question"
+        return "text"
+
+    def _after_rule(self, head: _Head) -> bool:
+        """Whether a '---' rule (skipping blank lines) ends what stands above the heading."""
+        for index in range(head.index - 1, max(-1, head.index - 50), -1):
+            text = self.lines[index][1]
+            if text.strip():
+                return bool(RULE_RE.match(text)) and not self.flags[index]
+        return False
+
+    def _has_body(self, position: int, head: _Head) -> bool:
+        end = self.heads[position + 1].index if position + 1 < len(self.heads) else len(self.lines)
+        return any(self.lines[i][1].strip() and not self.flags[i] for i in range(head.index + 1, end))
+
+    def _start_question(self, head: _Head) -> None:
+        section = self.stack[-1] if self.stack else self._implicit_section(head)
+        raw = RawQuestion(Heading(head.depth, head.text, head.line), site=IdSite(head.line, "below"))
+        section.questions.append(raw)
+        self.question = raw
+        self.target = raw.lines
+
+    def _implicit_section(self, head: _Head) -> Section:
+        """Questions before any section heading: a section without a title, level or topic."""
+        section = Section(Heading(0, "", head.line), kind="topic")
+        self.parsed.sections.append(section)
+        self.stack.append(section)
+        return section
+
+    def _start_section(self, head: _Head) -> None:
+        self.question = None
+        while self.stack and self.stack[-1].heading.depth >= head.depth:
+            self.stack.pop()
+        parent = self.stack[-1] if self.stack else None
+        kind = head.kind if head.kind in ("quick-fire", "how-to", "level") else "topic"
+        level = heading_level(take_marker(head.text)[0]) if kind == "level" else (parent.level if parent else None)
+        topic = topic_name(head.text) if kind == "topic" else (parent.topic if parent else "")
+        section = Section(Heading(head.depth, head.text, head.line), kind=kind, level=level, topic=topic)
+        self.parsed.sections.append(section)
+        self.stack.append(section)
+        self.target = section.lines
 
 
 def split_structure(lines: list[tuple[int, str]]) -> Parsed:
-    parsed = Parsed()
-    target = parsed.preamble
-    section: Section | None = None
-    flags, parsed.unclosed = scan_blocks(lines)
-    for (number, text), in_fence in zip(lines, flags):
-        m = None if in_fence else HEADING_RE.match(text)
-        depth = len(m.group(1)) if m else 0
-        if depth == 1 and parsed.h1 is None and section is None:
-            parsed.h1 = Heading(1, _heading_text(m), number)
-            target = parsed.intro
-        elif depth in (1, 2):
-            section = Section(Heading(2, _heading_text(m), number))
-            parsed.sections.append(section)
-            target = section.lines
-        elif depth == 3 and section is not None and classify(section.heading.text) == "quick-fire":
-            target.append((number, text))  # a sub-heading among quick-fire tables, not a question
-        elif depth == 3 and section is not None:
-            raw = RawQuestion(Heading(3, _heading_text(m), number))
-            section.questions.append(raw)
-            target = raw.lines
-        elif depth == 3:
-            # A question before any level heading: keep it so it is reported, not lost.
-            section = Section(Heading(2, "", number))
-            parsed.sections.append(section)
-            raw = RawQuestion(Heading(3, _heading_text(m), number))
-            section.questions.append(raw)
-            target = raw.lines
-        else:
-            if depth >= 4 and STRICT_QUESTION_RE.match(_heading_text(m)):
-                parsed.misplaced.append(Heading(depth, _heading_text(m), number))
-            target.append((number, text))
+    flags, unclosed = scan_blocks(lines)
+    parsed = _Outline(lines, flags, _headings(lines, flags)).run()
+    parsed.unclosed = unclosed
+    if parsed.h1 is None:
+        _untitled(parsed)
+    _shape_questions(parsed)
     return parsed
+
+
+def _untitled(parsed: Parsed) -> None:
+    """A file without a '#' title: what stands before its first section is its introduction
+    (and may hold its questions), except a breadcrumb line."""
+    from .metadata import is_breadcrumb
+    parsed.intro = [(n, t) for n, t in parsed.preamble if not is_breadcrumb(t)]
+    parsed.preamble = [(n, t) for n, t in parsed.preamble if is_breadcrumb(t)]
+
+
+def _shape_questions(parsed: Parsed) -> None:
+    """Questions of the other shapes, in the lines of each section under no question heading and
+    in the introduction (a lesson of bold questions right under its title)."""
+    for section in parsed.sections:
+        if section.kind in ("quick-fire", "how-to"):
+            continue
+        stray, found = split_region(section.lines, fence_flags(section.lines))
+        if found:
+            section.lines = stray
+            section.questions.extend(_raw(q) for q in found)
+        for raw in [q for q in section.questions if q.shape == "heading"]:
+            kept, inner = split_region(raw.lines, fence_flags(raw.lines), after=_number_of(raw.heading.text))
+            if inner:
+                raw.lines = kept
+                section.questions.extend(_raw(q) for q in inner)
+    stray, found = split_region(parsed.intro, fence_flags(parsed.intro))
+    if found:
+        first = found[0].line
+        parsed.intro = [(n, t) for n, t in stray if n < first]
+        section = Section(Heading(0, "", first), lines=[(n, t) for n, t in stray if n >= first], kind="topic",
+                          questions=[_raw(q) for q in found])
+        parsed.sections.insert(0, section)
+
+
+def _number_of(text: str) -> int:
+    from .structure import split_question_heading
+    parts = split_question_heading(take_marker(without_comments(text))[0])
+    digits = re.match(r"\d{1,6}", parts[0]) if parts else None
+    return int(digits.group()) if digits else -1
+
+
+def _raw(question) -> RawQuestion:
+    return RawQuestion(Heading(0, question.text, question.line), question.lines, question.shape, question.site)
 
 
 class MarkdownDialect(Dialect):
     def fenced(self, lines):
         return fence_flags(lines)
 
-    def quick_fire(self, section: Section, path: str, diags: Diagnostics) -> list:
-        rows, header, table_lines = [], None, set()
-        lines = section.lines
-        for i, (number, text) in enumerate(lines):
-            if "|" not in text:
-                header = None
-                continue
-            if header is None:
-                if i + 1 < len(lines) and SEPARATOR_RE.match(lines[i + 1][1]):
-                    header = _columns(split_cells(text))
-                    table_lines.add(number)
-                continue
-            table_lines.add(number)
-            if SEPARATOR_RE.match(text):
-                continue
-            cells = split_cells(text)
-            if len(cells) != header["count"]:
-                diags.error(path, number, f"quick-fire row has {len(cells)} cells; the header has {header['count']}")
-                continue
-            label = cells[header["number"]] if header["number"] is not None else str(len(rows) + 1)
-            others = tuple(c for i, c in enumerate(cells) if i not in (header["question"], header["answer"]))
-            row = quick_fire_row(label, cells[header["question"]], cells[header["answer"]], number, path, diags,
-                                 others)
-            if row:
-                rows.append(row)
-        stray = [(n, t) for n, t in meaningful(lines) if n not in table_lines and not HEADING_RE.match(t)]
-        if not table_lines:
-            diags.warning(path, section.heading.line, "quick-fire section has no table")
-        elif stray:
-            diags.warning(path, stray[0][0], "text in the quick-fire section outside the table is not turned into cards")
-        return rows
+    def quick_fire(self, section: Section, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list:
+        return read_quick_fire(section, fence_flags(section.lines), path, diags, skipped)
 
-
-def split_cells(row: str) -> list[str]:
-    """Cells of a table row; ``\\|`` and pipes inside code spans do not split."""
-    text = row.strip()
-    if text.startswith("|"):
-        text = text[1:]
-    if text.endswith("|") and not text.endswith("\\|"):
-        text = text[:-1]
-    cells, current, in_code, i = [], [], False, 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] == "|":
-            current.append("|")
-            i += 2
-            continue
-        if ch == "`":
-            in_code = not in_code
-        if ch == "|" and not in_code:
-            cells.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    cells.append("".join(current).strip())
-    return cells
-
-
-def _columns(header: list[str]) -> dict:
-    lowered = [h.lower() for h in header]
-    question = next((i for i, h in enumerate(lowered) if "question" in h), None)
-    answer = next((i for i, h in enumerate(lowered) if "answer" in h), None)
-    number = next((i for i, h in enumerate(lowered) if h in ("#", "no", "no.", "n", "nr")), None)
-    if question is None or answer is None:
-        rest = [i for i in range(len(header)) if i != number]
-        question, answer = (rest + [0, 0])[:2] if len(rest) >= 2 else (0, min(1, len(header) - 1))
-    return {"count": len(header), "question": question, "answer": answer, "number": number}
+    def tables(self, lines, path: str, diags: Diagnostics):
+        return question_tables(lines, fence_flags(lines), path, diags)

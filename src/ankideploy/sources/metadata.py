@@ -9,7 +9,10 @@ from pathlib import PurePosixPath
 import yaml
 
 from ..diagnostics import Diagnostics
-from .structure import DASHES, split_tags
+from ..lesson import Level
+from .labels import split_tags
+from .levels import level_word
+from .structure import DASHES, safe_tags
 
 BREADCRUMB_RE = re.compile(
     rf"^\[?\s*Episode\s+(\d+)\s*(?:[{DASHES}:]+\s*([^\]/]*?))?\s*\]?(?:\([^)]*\))?\s*/\s*"
@@ -18,11 +21,12 @@ LESSON_ID_RE = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?[a-z]?)(?![\d])")
 EPISODE_DIR_RE = re.compile(r"^(?:episode|ep|module|chapter)?[\s_\-]*0*(\d+)(?:[\s_\-.]+(.*))?$", re.I)
 H1_PREFIX_RE = re.compile(r"^\s*interview\s+questions?\s*[:\u2014\u2013-]\s*", re.I)
 NO_LESSON_NUMBER = "no lesson number"
+EMPHASIS_RE = re.compile(r"(\*\*|__|`)(.{1,300}?)\1")  # "# 🐳 **Docker**": the title is the words
 def is_breadcrumb(text: str) -> bool:
     return bool(BREADCRUMB_RE.match(text.strip()))
 
 
-FRONT_KEYS = {"lesson", "title", "episode", "episode_title", "tags", "identity"}
+FRONT_KEYS = {"lesson", "title", "episode", "episode_title", "tags", "identity", "level"}
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Meta:
     episode_title: str = ""
     tags: list[str] = field(default_factory=list)
     identity: str = ""
+    level: Level | None = None
 
 
 def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple[dict, int]:
@@ -57,12 +62,19 @@ def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple
     if not isinstance(data, dict):
         diags.error(path, 2, "front matter must be 'key: value' lines")
         return {}, end + 1
+    where = {}
     for key in data:
+        line = next((i + 1 for i in range(1, end) if re.match(rf"\s*['\"]?{re.escape(str(key))}['\"]?\s*:",
+                                                               lines[i])), 2)
+        where[str(key)] = line
         if str(key) not in FRONT_KEYS:
-            line = next((i + 1 for i in range(1, end) if re.match(rf"\s*['\"]?{re.escape(str(key))}['\"]?\s*:",
-                                                                   lines[i])), 2)
             diags.warning(path, line, f"unknown front-matter key '{key}' (known: {', '.join(sorted(FRONT_KEYS))})")
-    return data, end + 1
+    return {**data, "__lines__": where}, end + 1
+
+
+def front_line(front: dict, key: str) -> int:
+    """The line a front-matter key stands on (recorded while parsing), else the first."""
+    return front.get("__lines__", {}).get(key, 2) if isinstance(front.get("__lines__"), dict) else 2
 
 
 def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
@@ -74,13 +86,19 @@ def derive(source: str, front: dict, breadcrumb: str | None, h1: str | None,
         meta.episode_title = (m.group(2) or meta.episode_title).strip()
         meta.title = (m.group(4) or "").strip()
     if h1:
-        meta.title = H1_PREFIX_RE.sub("", h1).strip() or meta.title
+        meta.title = H1_PREFIX_RE.sub("", EMPHASIS_RE.sub(r"\2", h1)).strip() or meta.title
     for key in ("lesson", "title", "episode", "episode_title", "identity"):
         if front.get(key) not in (None, ""):
             setattr(meta, "lesson_id" if key == "lesson" else key, str(front[key]).strip())
     tags = front.get("tags") or []
     # A YAML list holds one tag per item (spaces become "_" later); a string is split like a tags comment.
     meta.tags = [str(t) for t in tags] if isinstance(tags, list) else split_tags(str(tags))
+    meta.tags = safe_tags(meta.tags, front_line(front, "tags"), path, diags)
+    if front.get("level") not in (None, ""):
+        meta.level = level_word(str(front["level"]).strip())
+        if meta.level is None:
+            diags.warning(path, front_line(front, "level"), f"front matter 'level: {front['level']}' is not a level"
+                          " (beginner, intermediate, advanced, or a word for one such as junior or senior); ignored")
     if not meta.lesson_id:
         meta.lesson_id = PurePosixPath(source).stem
         diags.warning(path, 1, f"{NO_LESSON_NUMBER} (like 6.9) in the file name, breadcrumb or front matter;"

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Diagnostics
-from .structure import (ANSWER_RE, WHY_RE, LIST_ITEM_RE, QUICK_FIRE_RE, HOW_TO_RE, RANGE_RE, Dialect, Heading,
-                        Parsed, RawQuestion, Section, level_of, meaningful, quick_fire_row)
+from ..lesson import IdSite, Skipped
+from .labels import label_of
+from .levels import heading_level, level_word
+from .structure import (LIST_ITEM_RE, QUICK_FIRE_RE, HOW_TO_RE, RANGE_RE, Dialect, Heading, Parsed, RawQuestion,
+                        Section, classify, meaningful, quick_fire_row)
 from .metadata import is_breadcrumb
 
 QUESTION_LINE_RE = re.compile(r"^Q(?:uestion)?\s*\d+[a-z]?\s*[.:)]\s+\S", re.I)
@@ -28,7 +31,7 @@ def is_section_heading(text: str) -> bool:
     if RANGE_RE.search(stripped) and re.match(r"^[A-Za-z]", stripped):
         return True
     words = re.findall(r"[A-Za-z]+", stripped)
-    return bool(level_of(stripped)) and len(words) <= 3 and level_of(words[0]) is not None
+    return bool(heading_level(stripped)) and len(words) <= 3 and level_word(words[0]) is not None
 
 
 def split_structure(lines: list[tuple[int, str]]) -> Parsed:
@@ -42,14 +45,16 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
             parsed.h1 = Heading(1, text.strip(), number)
             target = parsed.intro
         elif parsed.h1 is not None and previous_blank and is_section_heading(text):
-            section = Section(Heading(2, text.strip(), number))
+            kind = classify(text.strip())
+            section = Section(Heading(2, text.strip(), number), kind=kind,
+                              level=heading_level(text.strip()) if kind == "level" else None)
             parsed.sections.append(section)
             target = section.lines
         elif parsed.h1 is not None and previous_blank and QUESTION_LINE_RE.match(text):
             if section is None:
-                section = Section(Heading(2, "", number))
+                section = Section(Heading(2, "", number), kind="topic")
                 parsed.sections.append(section)
-            raw = RawQuestion(Heading(3, escape(text.strip()), number))
+            raw = RawQuestion(Heading(3, escape(text.strip()), number), site=IdSite(number, "below"))
             section.questions.append(raw)
             target = raw.lines
         else:
@@ -95,7 +100,7 @@ class TextDialect(Dialect):
             out.append((paragraph[-1][0], ""))
         return out
 
-    def quick_fire(self, section: Section, path: str, diags: Diagnostics) -> list:
+    def quick_fire(self, section: Section, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list:
         rows, numbered = [], None
         for number, text in meaningful(section.lines):
             stripped = text.strip()
@@ -132,7 +137,7 @@ def _paragraphs(lines):
 
 
 def _is_label(text: str) -> bool:
-    return bool(ANSWER_RE.match(text) or WHY_RE.match(text))
+    return label_of(text) is not None
 
 
 def _list_line(text: str) -> str:

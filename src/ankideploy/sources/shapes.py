@@ -1,0 +1,321 @@
+"""Questions that are not headings: bold question lines, ``Q:``/``A:`` pairs, numbered
+list items holding a bold question and its indented answer, and ``<details>`` blocks.
+
+Each shape has a cheap ``starts`` test on one line and a reader that returns the
+question and where its lines end; ``split_region`` tries them in priority order over the
+lines of a section that are not under a question heading (like Python-Markdown's block
+processors). A question's lines run to the next question of any shape; the caller sorts
+them into question detail, why and answer by their labels.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from ..lesson import IdSite
+from .labels import comments, label_of, without_comments
+
+QUESTION_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?\.?[ \t]{0,2}(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)\]]?|"
+                                r"(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)]|(\d{1,6})[ \t]?-(?=[ \t]))"
+                                r"(?:[ \t]+|$)", re.I)
+# "**Q1. What is X?**", "__What is Y?__ rest"
+BOLD_LINE_RE = re.compile(r"[ ]{0,3}(\*\*|__)(?P<inner>[^*_].*?)\1(?P<rest>.*)$")
+# "Q:", "**Q:**", "Q1:", "**Question 2:**" then the question; "Q1." and "Q1)" too
+Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?P<open>\*\*|__)?[ \t]{0,2}(?:Q|Question)\.?(?:[ \t]{0,2}(?P<n>\d{1,6}[a-z]?))?"
+                        r"[ \t]{0,2}(?:(?P=open)[ \t]{0,2}[:.)]|[:.)][ \t]{0,2}(?P=open)|[:.)])[ \t]*(?P<rest>\S.*)?$", re.I)
+Q_LABEL_PLAIN_RE = re.compile(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:Q|Question)(?:\.[ \t]{0,2}(?P<n>\d{1,6}[a-z]?)[ \t]{0,2}[:.)]?|"
+                              r"[ \t]{0,2}(?P<n2>\d{1,6}[a-z]?)[ \t]{0,2}[:.)]|[ \t]{0,2}[:.)])[ \t]+(?P<rest>\S.*)?$", re.I)
+# A question label alone on its line ("Question:", "#### Question:", "**Q:**"); the question follows
+Q_ALONE_RE = re.compile(r"[ ]{0,3}(?:#{1,6}[ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}(?:Q|Question)"
+                        r"[ \t]{0,2}(?:\*\*|__)?[ \t]{0,2}:?[ \t]{0,2}(?:\*\*|__)?[ \t]*$", re.I)
+# "Q.3" with nothing after it: a question its author never wrote
+Q_EMPTY_RE = re.compile(r"[ ]{0,3}(?:\*\*|__)?Q(?:uestion)?\.?[ \t]{0,2}(\d{1,6})[ \t]{0,2}[:.)]?(?:\*\*|__)?[ \t]*$", re.I)
+# A list item: "- What is a JVM?" with its answer indented under it
+LIST_ITEM_RE = re.compile(r"(?P<indent>[ ]{0,3})(?P<marker>\d{1,9}[.)]|[-*+])(?P<gap>[ \t]{1,4})(?P<inner>\S.*?)"
+                          r"(?P<rest>)$")
+LIST_BOLD_RE = re.compile(r"(?P<indent>[ ]{0,3})(?P<marker>\d{1,9}[.)]|[-*+])(?P<gap>[ \t]{1,4})(\*\*|__)"
+                          r"(?P<inner>[^*_].*?)\4(?P<rest>.*)$")
+DETAILS_OPEN_RE = re.compile(r"[ ]{0,3}<details\b[^>]{0,200}>", re.I)
+SUMMARY_RE = re.compile(r"<summary\b[^>]{0,200}>(?P<inner>.*?)</summary\s{0,3}>", re.I)
+DETAILS_CLOSE = "</details"
+TAG_RE = re.compile(r"<(?!!--)[^<>]{0,200}>")
+WINDOW = 2000  # a question line longer than this is prose
+
+
+@dataclass
+class ShapeQuestion:
+    """A question found by its shape: its text, where it stands and the lines under it."""
+
+    text: str
+    line: int
+    shape: str
+    site: IdSite
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    numbered: bool = False
+    number: str = ""  # as written, "" when unnumbered
+    closed: bool = False  # a list item or <details> block has ended: later lines are not its
+
+
+def question_like(text: str) -> bool:
+    """Numbered ('Q1.', '3.', 'Question 2:') or ending in '?'."""
+    stripped = text.strip().rstrip("*_ ").strip()
+    return bool(QUESTION_NUMBER_RE.match(stripped[:40])) or stripped.endswith("?")
+
+
+def is_numbered(text: str) -> bool:
+    return bool(QUESTION_NUMBER_RE.match(text.strip()[:40]))
+
+
+def bold_question(text: str) -> tuple[str, str] | None:
+    """(question, rest of line) for a line that opens with a bold question."""
+    if len(text) > WINDOW or not text.lstrip(" ").startswith(("**", "__")):
+        return None
+    m = BOLD_LINE_RE.match(text)
+    if not m or label_of(text):
+        return None
+    inner = m.group("inner").strip()
+    if not question_like(inner) or q_label(text):
+        return None
+    return inner, m.group("rest").strip()
+
+
+def q_label(text: str) -> tuple[str, str] | None:
+    """(number, question) for a ``Q:`` line."""
+    if len(text) > WINDOW or not re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)?[ \t]{0,2}Q", text, re.I):
+        return None
+    bold = re.match(r"[ ]{0,3}(?:[-*+][ \t]{1,3})?(?:\*\*|__)", text)
+    m = (Q_LABEL_RE if bold else Q_LABEL_PLAIN_RE).match(text)
+    if m and bold and text[:m.start("rest") if m.group("rest") else len(text)].count(m.group("open")) < 2:
+        return None  # "**Q2. What is X?**": a bold question line, not a "Q:" label
+    if not m or not without_comments(m.group("rest") or "").strip():
+        return None
+    number = m.group("n") or (m.groupdict().get("n2") or "")
+    return number, m.group("rest").strip()
+
+
+def list_question(text: str) -> tuple[re.Match, bool] | None:
+    """A list item whose text opens with a bold question, or is a question ending in '?'; and
+    whether it is bold (a plain one is a question only when an answer is indented under it)."""
+    if len(text) > WINDOW:
+        return None
+    m = LIST_BOLD_RE.match(text)
+    if m and not label_of(m.group("inner") + ":"):
+        inner = m.group("inner").strip()
+        if question_like(inner) or m.group("marker")[0].isdigit():
+            return m, True
+        return None
+    m = LIST_ITEM_RE.match(text)
+    if m and without_comments(m.group("inner")).strip().endswith("?") and not q_label(text):
+        return m, False
+    return None
+
+
+def q_alone(text: str) -> bool:
+    """A question label with nothing after it: the question is on the lines below."""
+    if len(text) > WINDOW:
+        return False
+    bare = without_comments(text)
+    return len(bare) < 80 and bool(Q_ALONE_RE.match(bare))
+
+
+def split_region(lines: list[tuple[int, str]], fenced: list[bool],
+                 after: int | None = None) -> tuple[list[tuple[int, str]], list[ShapeQuestion]]:
+    """The region's lines that belong to no question, and its questions, in order.
+
+    With ``after`` (the number of the question heading these lines stand under, -1 if it has
+    none), the lines are an answer: only a question that continues the numbering ('**Q2. ...**'
+    under '### 1.') starts there, so an answer's own bold lines and lists stay in it."""
+    numbered_bold = _numbered_bold_style(lines, fenced)
+    ends = _details_ends(lines, fenced)
+    stray: list[tuple[int, str]] = []
+    found: list[ShapeQuestion] = []
+    i = 0
+    while i < len(lines):
+        number, text = lines[i]
+        question = None if fenced[i] else _start(lines, fenced, i, numbered_bold, ends)
+        if question and after is not None:
+            expected = _number(found[-1]) + 1 if found else after + 1
+            if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
+                question = None
+        if question is None:
+            (found[-1].lines if found and _open(found[-1]) else stray).append((number, text))
+            i += 1
+            continue
+        question, i = question
+        found.append(question)
+    return stray, found
+
+
+def _number(question: ShapeQuestion) -> int:
+    m = None if question.number else QUESTION_NUMBER_RE.match(question.text.strip()[:40])
+    written = question.number or ((m.group(1) or m.group(2)) if m else "")
+    digits = re.match(r"\d{1,6}", written)
+    return int(digits.group()) if digits else -2
+
+
+def _open(question: ShapeQuestion) -> bool:
+    """Whether lines that follow still belong to this question (a list item or <details> block
+    ends with its indentation or its closing tag)."""
+    return not question.closed
+
+
+def _numbered_bold_style(lines, fenced) -> bool:
+    """When most bold questions are numbered, an unnumbered bold line is part of an answer."""
+    numbered = plain = 0
+    for (_, text), in_fence in zip(lines, fenced):
+        if not in_fence and (parts := bold_question(text)):
+            if is_numbered(parts[0]):
+                numbered += 1
+            else:
+                plain += 1
+    return numbered >= 2 and numbered > plain
+
+
+def _details_ends(lines, fenced) -> dict[int, int]:
+    """For each line opening a ``<details>`` block, the index after the line that closes it (the
+    end of the lines when it is never closed): one pass, so nested or unclosed blocks stay linear."""
+    ends, stack = {}, []
+    for index, ((_, text), in_fence) in enumerate(zip(lines, fenced)):
+        if in_fence or "<" not in text:
+            continue
+        lowered = text.lower()
+        for _ in range(lowered.count("<details")):
+            stack.append(index)
+        for _ in range(lowered.count(DETAILS_CLOSE)):
+            if stack:
+                ends[stack.pop()] = index + 1
+    for index in stack:
+        ends[index] = len(lines)
+    return ends
+
+
+def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int]):
+    """The question starting at line ``i`` and the index after what it consumed, or None."""
+    number, text = lines[i]
+    if DETAILS_OPEN_RE.match(text):
+        return _details(lines, i, ends.get(i, i + 1))
+    if found := list_question(text):
+        if item := _list_item(lines, fenced, i, *found):
+            return item
+    if parts := q_label(text):
+        qn, question = parts
+        question, j = _continued(lines, fenced, i + 1, question)
+        return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn), number=qn), j
+    if q_alone(text):
+        return _question_below(lines, fenced, i)
+    if m := Q_EMPTY_RE.match(text[:80]):
+        return ShapeQuestion(text.strip(), number, "q-a", IdSite(number, "end"), numbered=True,
+                             number=m.group(1)), i + 1
+    if parts := bold_question(text):
+        question, rest = parts
+        if numbered_bold and not is_numbered(question):
+            return None
+        rest, stamps = _stamps_apart(rest)
+        shape = ShapeQuestion(question + stamps, number, "bold", IdSite(number, "end"), numbered=is_numbered(question))
+        if rest:
+            shape.lines.append((number, rest))
+        return shape, i + 1
+    return None
+
+
+def _continued(lines, fenced, j: int, question: str) -> tuple[str, int]:
+    """A question that goes on over the next lines (no blank line, no label, no other block)."""
+    while j < len(lines) and not fenced[j] and _continues(lines[j][1]):
+        question += " " + lines[j][1].strip()
+        j += 1
+    return question, j
+
+
+def _continues(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and len(stripped) < WINDOW and not label_of(text) and not q_label(text) \
+        and not stripped.startswith(("#", ">", "|", "```", "~~~", "<", "- ", "* ", "+ ")) \
+        and not BOLD_LINE_RE.match(text) and not re.match(r"\d{1,9}[.)][ \t]", stripped)
+
+
+def _question_below(lines, fenced, i: int):
+    """'Question:' alone on its line: the question is the paragraph under it (quote marks gone)."""
+    j = i + 1
+    while j < len(lines) and not lines[j][1].strip():
+        j += 1
+    parts = []
+    while j < len(lines) and not fenced[j] and lines[j][1].strip() and not label_of(lines[j][1]) \
+            and not q_alone(lines[j][1]) and len(lines[j][1]) < WINDOW:
+        parts.append(re.sub(r"^[ ]{0,3}>[ ]?", "", lines[j][1]).strip())
+        j += 1
+    if not parts:
+        return None
+    number = lines[i][0]
+    stamps = _stamps_apart(lines[i][1])[1]  # stamp writes the id at the end of the label line
+    shape = ShapeQuestion(" ".join(parts) + stamps, number, "q-a", IdSite(number, "end"))
+    return shape, j
+
+
+def _list_item(lines, fenced, i, m: re.Match, bold: bool = True):
+    number = lines[i][0]
+    content = len(m.group("indent")) + len(m.group("marker")) + len(m.group("gap"))
+    rest, stamps = _stamps_apart(m.group("rest").strip())
+    shape = ShapeQuestion(m.group("inner").strip() + stamps, number, "list", IdSite(number, "end"),
+                          numbered=m.group("marker")[0].isdigit())
+    if rest:
+        shape.lines.append((number, rest.lstrip(":\u2014\u2013- ").strip() if rest[:1] in ":\u2014\u2013-" else rest))
+    j = i + 1
+    while j < len(lines):
+        n, text = lines[j]
+        indent = len(text) - len(text.lstrip(" "))
+        if text.strip() and indent < min(content, 2) and not fenced[j]:
+            break
+        shape.lines.append((n, text[min(indent, content):] if text.strip() else ""))
+        j += 1
+    while shape.lines and not shape.lines[-1][1].strip():
+        j -= 1
+        shape.lines.pop()
+    if not bold and not shape.lines:
+        return None  # "- Is it fast?" with nothing under it: a list, not a question
+    shape.closed = True
+    return shape, j
+
+
+def _details(lines, i: int, end: int):
+    """A ``<details>`` block (lines ``i`` to ``end``): the question is its summary, the answer
+    what follows the summary."""
+    summary, summary_line, body = None, lines[i][0], []
+    for j in range(i, end):
+        n, text = lines[j]
+        if summary is None and (m := SUMMARY_RE.search(text[:WINDOW])):
+            summary, summary_line = m.group("inner"), n
+            after = text[m.end():]
+            if after.strip() and DETAILS_CLOSE not in after.lower():
+                body.append((n, after))
+        elif summary is not None:
+            lowered = text.lower()
+            if j == end - 1 and DETAILS_CLOSE in lowered:
+                before = text[:lowered.rfind(DETAILS_CLOSE)]
+                if before.strip():
+                    body.append((n, before))
+            else:
+                body.append((n, text))
+        elif j > i + 2:
+            return None  # no summary near the top: not a question
+    if summary is None:
+        return None
+    question = html.unescape(TAG_RE.sub("", summary)).strip()
+    shape = ShapeQuestion(question, summary_line, "details", IdSite(summary_line, "summary"),
+                          numbered=is_numbered(question), lines=_dedent(body))
+    shape.closed = True
+    return shape, end
+
+
+def _stamps_apart(rest: str) -> tuple[str, str]:
+    """The rest of a question line without its id and tags comments, and those comments: they
+    stand at the end of the line (where ``stamp`` writes them) but belong to the question."""
+    stamps = "".join(" " + rest[start:end] for start, end, inner in comments(rest)
+                     if without_comments(rest[start:end]) == "")
+    return without_comments(rest).strip(), stamps
+
+
+def _dedent(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    indents = [len(t) - len(t.lstrip(" ")) for _, t in lines if t.strip()]
+    cut = min(indents) if indents else 0
+    return [(n, t[cut:] if t.strip() else "") for n, t in lines]

@@ -46,7 +46,9 @@ def test_unnumbered_heading_among_numbered_questions_belongs_to_the_answer_above
     text = HEAD + "### Q1. A?\n\n**Model answer:** a\n\n### Example\n\nmore\n"
     result, problems = build(tmp_path, text)
     assert problems == [] and questions(result) == ["A?"]
-    assert result.planned[0].spec.fields[1] == "<p>a</p>\n<h3>Example</h3>\n<p>more</p>"
+    # "Example" alone on its heading is a label: the paragraph after it is the answer's example
+    assert answer_of(result.planned[0].spec.fields[1]) == \
+        '<p>a</p>\n<h3>Example</h3>\n<p id="ad-say-example" class="ad-say-target">more</p>'
 
 
 def test_answer_without_label_and_why_after_it(tmp_path):

@@ -140,6 +140,8 @@ def test_hostile_and_huge_answers_are_safe():
     assert mapped.html == big and mapped.parts == dict.fromkeys(PARTS)
     nested = "<ul><li>" * 300 + "Avoid this." + "</li></ul>" * 300
     assert map_answer(nested).parts["pitfall"] is not None
+    deep = "<p>" + "<em>" * 5000 + "A stack is a list. Never overflow it." + "</em>" * 5000 + "</p>"
+    assert map_answer(deep).parts["definition"] is not None  # no recursion, however deep
     # not what the renderer makes (a bare "<"): left exactly as it is rather than guessed at
     odd = "<p>A is less than B: a < b. Never compare floats with ==.</p>"
     assert map_answer(odd).html == odd and map_answer(odd).parts == dict.fromkeys(PARTS)

@@ -140,8 +140,16 @@ class _Element:
 
     @property
     def text(self) -> str:
+        """All the text below this element (without recursion: answers can nest deeply)."""
         if self._text is None:
-            self._text = "".join(child.text for child in self.children)
+            parts, stack = [], list(reversed(self.children))
+            while stack:
+                node = stack.pop()
+                if isinstance(node, _Text):
+                    parts.append(node.text)
+                else:
+                    stack.extend(reversed(node.children))
+            self._text = "".join(parts)
         return self._text
 
     def elements(self):

@@ -121,13 +121,14 @@ class _Text:
 
 
 class _Element:
-    __slots__ = ("name", "start", "open_end", "end", "attrs", "children", "parent", "in_code", "id", "_text")
+    __slots__ = ("name", "start", "open_end", "end", "attrs", "children", "parent", "in_code", "code", "id", "_text")
 
     def __init__(self, name: str, start: int, open_end: int, attrs: str, parent: "_Element | None"):
         self.name, self.start, self.open_end, self.attrs, self.parent = name, start, open_end, attrs, parent
         self.end = open_end + 1  # moved past the closing tag when it is met
         self.children: list = []
-        self.in_code = bool(parent and (parent.in_code or parent.name == "pre" or parent.is_code_block()))
+        self.in_code = bool(parent and (parent.in_code or parent.code))
+        self.code = name == "pre" or (name == "div" and CODE_CLASS in self.classes())
         self.id = ""
         self._text: str | None = None
 
@@ -135,8 +136,6 @@ class _Element:
         match = CLASS_RE.search(self.attrs)
         return (match.group(1) or match.group(2) or "").split() if match else []
 
-    def is_code_block(self) -> bool:
-        return self.name == "pre" or (self.name == "div" and CODE_CLASS in self.classes())
 
     @property
     def text(self) -> str:
@@ -191,6 +190,12 @@ def _parse(source: str) -> _Element:
         else:
             element = _Element(name.lower(), position, match.end() - 1, attrs, node)
             node.children.append(element)
+            if element.name == "pre":
+                # Code is pointed at whole, never looked into: skip its (highlighted) markup.
+                close = source.find("</pre>", match.end())
+                element.end = len(source) if close < 0 else close + len("</pre>")
+                position = element.end
+                continue
             if element.name not in VOID and not attrs.rstrip().endswith("/"):
                 node = element
         position = match.end()
@@ -292,7 +297,7 @@ class _Finder:
         return _Passage(first, (s, e))
 
     def code_block(self) -> _Element | None:
-        return next((e for e in self.root.elements() if e.is_code_block() and not e.in_code), None)
+        return next((e for e in self.root.elements() if e.code and not e.in_code), None)
 
     def sentence_matching(self, pattern: re.Pattern, skip: _Passage | None) -> tuple[_Passage, str] | None:
         for block in self.blocks:

@@ -9,14 +9,23 @@ field (python-markdown's own fenced_code and codehilite with Pygments, tables,
 sane_lists: the same HTML the real build makes; one Markdown instance, reset
 between fields), and
 writes the notes with genanki: one deck per lesson, the same two note types,
-fields and tags as ``ankideploy build``. No sanitising, no diagnostics, no
-worker processes.
+fields and tags as ``ankideploy build``, and the images the answers show
+(copied once each under a name unique in the package). No sanitising, no
+diagnostics, no render cache.
+
+With ``-j N`` (N > 1) the lessons are read and rendered in N worker processes
+(``multiprocessing.Pool``, four lessons a task) and the main process writes the
+package: the same work spread over the same number of cores as ``ankideploy
+build -j N``.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import genanki
@@ -49,28 +58,28 @@ class Converter:
         return html
 
 
-def sections(lines: list[str]) -> list[tuple[str, list[str]]]:
-    """``## `` sections (outside code fences) with their lines; the lines before the first are ''."""
-    found: list[tuple[str, list[str]]] = [("", [])]
+def sections(lines: list[str]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """``## `` sections (outside code fences) with their numbered lines; the lines before the first are ''."""
+    found: list[tuple[str, list[tuple[int, str]]]] = [("", [])]
     fenced = False
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         if line.startswith("```"):
             fenced = not fenced
         if not fenced and line.startswith("## "):
             found.append((line[3:].strip(), []))
         else:
-            found[-1][1].append(line)
+            found[-1][1].append((number, line))
     return found
 
 
-def questions(lines: list[str]) -> list[dict]:
+def questions(lines: list[tuple[int, str]]) -> list[dict]:
     found, fenced = [], False
-    for line in lines:
+    for number, line in lines:
         if line.startswith("```"):
             fenced = not fenced
         m = None if fenced else QUESTION_RE.match(line)
         if m:
-            found.append({"number": m.group(1), "text": m.group(2), "lines": []})
+            found.append({"number": m.group(1), "text": m.group(2), "line": number, "lines": []})
         elif found:
             found[-1]["lines"].append(line)
     for q in found:
@@ -82,9 +91,9 @@ def questions(lines: list[str]) -> list[dict]:
     return found
 
 
-def quick_fire(lines: list[str]) -> list[dict]:
+def quick_fire(lines: list[tuple[int, str]]) -> list[dict]:
     rows = []
-    for line in lines:
+    for number, line in lines:
         if not line.startswith("|") or set(line) <= set("|-: "):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -92,26 +101,46 @@ def quick_fire(lines: list[str]) -> list[dict]:
             continue
         stamp = ID_RE.search(cells[2])
         rows.append({"number": cells[0], "question": cells[1], "answer": ID_RE.sub("", cells[2]).strip(),
-                     "id": stamp.group(1) if stamp else ""})
+                     "id": stamp.group(1) if stamp else "", "line": number})
     return rows
 
 
-def lesson_notes(path: Path, source: str, md: Converter, types: dict, decks: dict) -> list[genanki.Note]:
+IMG_SRC_RE = re.compile(r'(<img\b[^>]*\bsrc=")([^"]+)(")')
+
+
+class Media:
+    """Images the fields point at, each copied once into a folder under a name unique in the package."""
+
+    def __init__(self, root: Path, folder: Path):
+        self.root, self.folder = root, folder
+        self.files: dict[Path, str] = {}
+
+    def rewrite(self, html: str, lesson_dir: Path) -> str:
+        def one(m: re.Match) -> str:
+            path = (lesson_dir / m.group(2)).resolve()
+            if path not in self.files:
+                name = path.relative_to(self.root).as_posix().replace("/", "-")
+                shutil.copyfile(path, self.folder / name)
+                self.files[path] = name
+            return m.group(1) + self.files[path] + m.group(3)
+        return IMG_SRC_RE.sub(one, html) if "<img" in html else html
+
+
+def lesson_data(path: Path, source: str, md: Converter) -> dict:
+    """One lesson's deck and notes as plain data (picklable, for the parallel variant)."""
     lines = path.read_text(encoding="utf-8").split("\n")
     crumb = next(BREADCRUMB_RE.match(line) for line in lines if BREADCRUMB_RE.match(line))
     episode, episode_title, lesson_id, title = crumb.groups()
     episode_name = f"Episode {episode} — {episode_title}"
     lesson_name = f"{lesson_id} — {title}"
-    deck_text = f"{episode_name}::{lesson_name}"
     parts = sections(lines)
-    summary = " ".join(line[1:].strip() for line in parts[0][1] if line.startswith(">"))
+    summary = " ".join(line[1:].strip() for _, line in parts[0][1] if line.startswith(">"))
     how_to = [re.sub(r"^\d+\.\s+", "", line).strip() for title_, body in parts if title_.startswith("How to use")
-              for line in body if re.match(r"^\d+\.\s", line)]
+              for _, line in body if re.match(r"^\d+\.\s", line)]
     description = f"<p>{md.inline(summary)}</p>" if summary else ""
     if how_to:
         items = "".join(f"<li>{md.inline(step)}</li>" for step in how_to)
         description += f"<p><b>How to use this material</b></p><ol>{items}</ol>"
-    deck = decks.setdefault(deck_text, genanki.Deck(deck_id(deck_text), deck_text, description))
     common = [f"lesson::{lesson_id}", f"episode::{episode}"]
     notes = []
     for heading, body in parts:
@@ -119,29 +148,51 @@ def lesson_notes(path: Path, source: str, md: Converter, types: dict, decks: dic
         if level:
             for q in questions(body):
                 fields = [md.inline(q["text"]), md.block(q["answer"]), md.inline(q["why"]) if q["why"] else "",
-                          level, lesson_name, episode_name, source]
-                notes.append((deck, genanki.Note(types["interview"], fields, tags=[f"level::{level.lower()}",
-                              *common], guid=f"ad:{q['id']}")))
+                          level, lesson_name, episode_name, f"{source}:{q['line']}"]
+                notes.append(("interview", fields, [f"level::{level.lower()}", *common], f"ad:{q['id']}"))
         elif heading.lower().startswith("quick-fire"):
             for row in quick_fire(body):
-                fields = [md.inline(row["question"]), md.inline(row["answer"]), lesson_name, episode_name, source]
-                notes.append((deck, genanki.Note(types["quick-fire"], fields, tags=["quick-fire", *common],
-                              guid=f"ad:{row['id']}")))
-    for deck_, note in notes:
-        deck_.add_note(note)
-    return [note for _, note in notes]
+                fields = [md.inline(row["question"]), md.inline(row["answer"]), lesson_name, episode_name,
+                          f"{source}:{row['line']}"]
+                notes.append(("quick-fire", fields, ["quick-fire", *common], f"ad:{row['id']}"))
+    return {"deck": f"{episode_name}::{lesson_name}", "description": description, "notes": notes,
+            "dir": str(path.parent)}
+
+
+_WORKER_MD: Converter | None = None
+
+
+def _lesson_in_worker(args: tuple[Path, str]) -> dict:
+    global _WORKER_MD
+    if _WORKER_MD is None:
+        _WORKER_MD = Converter()
+    return lesson_data(*args, _WORKER_MD)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("lessons", type=Path)
     parser.add_argument("-o", "--out", type=Path, required=True)
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1: none)")
     args = parser.parse_args(argv)
-    md, types, decks = Converter(), models(), {}
-    count = 0
-    for path in sorted(args.lessons.rglob("*.md")):
-        count += len(lesson_notes(path, path.relative_to(args.lessons).as_posix(), md, types, decks))
-    return write_decks(decks, args.out, count)
+    work = [(path, path.relative_to(args.lessons).as_posix()) for path in sorted(args.lessons.rglob("*.md"))]
+    if args.jobs > 1:
+        with multiprocessing.Pool(args.jobs) as pool:
+            lessons = pool.map(_lesson_in_worker, work, chunksize=4)
+    else:
+        md = Converter()
+        lessons = [lesson_data(path, source, md) for path, source in work]
+    types, decks, count = models(), {}, 0
+    with tempfile.TemporaryDirectory() as folder:
+        media = Media(args.lessons.resolve(), Path(folder))
+        for lesson in lessons:
+            deck = decks.setdefault(lesson["deck"], genanki.Deck(deck_id(lesson["deck"]), lesson["deck"],
+                                                                 lesson["description"]))
+            for kind, fields, tags, guid in lesson["notes"]:
+                fields = [media.rewrite(f, Path(lesson["dir"])) for f in fields]
+                deck.add_note(genanki.Note(types[kind], fields, tags=tags, guid=guid))
+                count += 1
+        return write_decks(decks, args.out, count, [str(Path(folder) / n) for n in media.files.values()])
 
 
 if __name__ == "__main__":

@@ -8,8 +8,14 @@ per episode folder (``episode-3-data-storage/3.7-interview-questions.md``).
 Each lesson has 11 questions (Q1-Q4 beginner, Q5-Q8 intermediate, Q9-Q11
 advanced) with stamped ids and model answers of 150-350 words holding
 paragraphs, a numbered or bulleted list, inline code and a fenced code block
-(the languages rotate through yaml, bash, js, python, json, dockerfile and
-sql), then a quick-fire table of 10 rows.
+in one of the lesson's three languages (the course's ten, yaml, bash, js,
+python, json, dockerfile, sql, go, typescript and toml, rotate from lesson to
+lesson), then a quick-fire table of 10 rows and a link back.
+As real lessons do, about half the answers hold a link and inline HTML
+(``<kbd>``, ``<mark>``, ``<sup>``, ``<abbr>``, ``<br>``), a third a table, and
+two per lesson an image from the episode's ``images/`` folder (small PNG
+files written beside the lessons); two quick-fire rows in seven hold HTML or
+a link.
 
 Lesson ``i`` depends only on ``i``: the same N always gives byte-identical
 files, and the first 100 lessons of a 500-lesson set are the 100-lesson set.
@@ -20,14 +26,19 @@ import argparse
 import hashlib
 import random
 import re
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 LESSONS_PER_EPISODE = 10
-LANGUAGES = ("yaml", "bash", "js", "python", "json", "dockerfile", "sql")
+LANGUAGES = ("yaml", "bash", "js", "python", "json", "dockerfile", "sql", "go", "typescript", "toml")
+LANGUAGES_PER_LESSON = 3
 LEVELS = (("Beginner", 1, 4), ("Intermediate", 5, 8), ("Advanced", 9, 11))
 QUICK_FIRE_ROWS = 10
 MIN_WORDS, MAX_WORDS = 150, 350
+IMAGE_FOLDER = "images"
+IMAGES_PER_EPISODE = 3
 
 EPISODE_TITLES = (
     "Containers and Delivery", "Data Storage", "Backend APIs", "Observability", "Security Basics",
@@ -57,6 +68,9 @@ CODE_TOKENS = {
     "json": ("\"replicas\": 3", "\"timeoutSeconds\": 5", "\"retries\": 2", "\"healthCheck\""),
     "dockerfile": ("HEALTHCHECK", "USER node", "COPY --from=build", "npm ci --omit=dev"),
     "sql": ("EXPLAIN ANALYZE", "SELECT ... FOR UPDATE", "CREATE INDEX CONCURRENTLY", "max_connections"),
+    "go": ("context.WithTimeout", "http.Server.Shutdown", "sync.WaitGroup", "errors.Is"),
+    "typescript": ("Promise<void>", "readonly config", "satisfies Config", "AbortSignal.timeout"),
+    "toml": ("max_connections = 100", "[pool]", "timeout = \"5s\"", "retries = 3"),
 }
 NAMES = ("orders", "billing", "inventory", "profiles", "invoices", "sessions", "events", "payments",
          "catalog", "reports", "shipments", "accounts")
@@ -105,6 +119,18 @@ SENTENCES = (
     "Small, frequent changes make {c} easier to reason about than one large migration.",
     "Automate the check so that nobody has to remember it during an incident.",
 )
+LINK_SENTENCES = (
+    "The [runbook for {c}](https://runbooks.example.com/{slug}) lists the checks in order.",
+    "See [the {c} guide](https://docs.example.com/guides/{slug}#pitfalls) for the pitfalls.",
+    "Compare it with [{c2}](https://wiki.example.com/{slug}?view=compare) before deciding.",
+)
+HTML_SENTENCES = (
+    "Press <kbd>Ctrl</kbd>+<kbd>C</kbd> once and {s} should drain in seconds, not minutes.",
+    "The one number to remember is <mark>{m}</mark>, checked before and after.",
+    "Budget about 10<sup>3</sup> requests per instance before {c} needs tuning.",
+    "Write <abbr title=\"service level objective\">SLO</abbr> targets for {m} first.",
+    "Say it in two lines:<br>what {c} protects,<br>and what it costs.",
+)
 LIST_ITEMS = (
     "Measure {m} before and after the change.",
     "Turn it on for one instance first, using `{t}`.",
@@ -132,6 +158,8 @@ QUICK_QUESTIONS = (
     ("{C} in one word?", "Predictability"),
     ("Signal that {c} is working?", "{M} stays flat during deploys"),
     ("Cost of {c}?", "Extra moving parts and one more thing to monitor"),
+    ("Shortcut to stop {s}?", "<kbd>Ctrl</kbd>+<kbd>C</kbd>, then check {m}"),
+    ("Where to read about {c}?", "[The runbook](https://runbooks.example.com/) -- section on {m}"),
 )
 
 SNIPPETS = {
@@ -187,7 +215,65 @@ SNIPPETS = {
         "BEGIN;\nSELECT balance FROM @NAME@ WHERE id = @NUM@ FOR UPDATE;\n"
         "UPDATE @NAME@ SET balance = balance - @SMALL@ WHERE id = @NUM@;\nCOMMIT;",
     ),
+    "go": (
+        "func (s *Server) Shutdown@CAMEL@(ctx context.Context) error {\n"
+        "\tctx, cancel := context.WithTimeout(ctx, @SMALL@*time.Second)\n\tdefer cancel()\n"
+        "\tif err := s.http.Shutdown(ctx); err != nil {\n\t\treturn fmt.Errorf(\"@NAME@: %w\", err)\n\t}\n"
+        "\treturn nil\n}",
+        "var wg sync.WaitGroup\nfor _, id := range ids {\n\twg.Add(1)\n\tgo func(id int) {\n"
+        "\t\tdefer wg.Done()\n\t\t_ = load@CAMEL@(id)\n\t}(id)\n}\nwg.Wait() // at most @NUM@ ids",
+    ),
+    "typescript": (
+        "interface @CAMEL@Config {\n  readonly url: string;\n  retries: number;\n}\n\n"
+        "export async function ping@CAMEL@(config: @CAMEL@Config): Promise<boolean> {\n"
+        "  const res = await fetch(`${config.url}:@PORT@/health`, { signal: AbortSignal.timeout(@NUM@) });\n"
+        "  return res.ok;\n}",
+        "const limits = {\n  @NAME@: { rps: @NUM@, burst: @SMALL@ },\n} satisfies Record<string, Limit>;\n\n"
+        "export type Limit = { rps: number; burst: number };",
+    ),
+    "toml": (
+        "[service]\nname = \"@NAME@\"\nport = @PORT@\n\n[pool]\nmax_connections = @NUM@\n"
+        "timeout = \"@SMALL@s\"",
+        "[retry]\nattempts = @SMALL@\nbackoff = \"exponential\"\n\n[alerts.@NAME@]\n"
+        "threshold = @NUM@",
+    ),
 }
+
+
+def lesson_languages(index: int) -> tuple[str, ...]:
+    """The code languages of lesson ``index``: a lesson sticks to a few, as a real one does (a
+    Docker lesson shows Dockerfiles, YAML and shell); any four lessons in a row show all ten."""
+    return tuple(LANGUAGES[(LANGUAGES_PER_LESSON * index + k) % len(LANGUAGES)] for k in range(LANGUAGES_PER_LESSON))
+
+
+def extras(index: int, number: int) -> frozenset[str]:
+    """What question ``number`` of lesson ``index`` holds besides text, a list and code: every
+    lesson has links and inline HTML in about half its answers, a table in a third, an image in two."""
+    found = set()
+    if number % 2 == index % 2:
+        found.add("link")
+    if number % 2 != index % 2 or number % 5 == 0:
+        found.add("html")
+    if number % 3 == index % 3:
+        found.add("table")
+    if number % 5 == index % 5:
+        found.add("image")
+    return frozenset(found)
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid one-colour PNG image."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
+def episode_images(episode: int) -> dict[str, bytes]:
+    """The figures every lesson of an episode may show, by path relative to the episode folder."""
+    return {f"{IMAGE_FOLDER}/fig-{k}.png": png(16 + k, 8, ((episode * 37) % 256, (k * 85) % 256, 128))
+            for k in range(1, IMAGES_PER_EPISODE + 1)}
 
 
 def slug(text: str) -> str:
@@ -219,6 +305,7 @@ class _Writer:
     def __init__(self, index: int):
         self.index = index
         self.rng = random.Random(f"ankideploy-benchmark-lesson-{index}")
+        self.asked: set[str] = set()
         self.concepts = self.rng.sample(CONCEPTS, 6)
 
     def slots(self, language: str | None = None) -> dict[str, str]:
@@ -240,7 +327,7 @@ class _Writer:
                 .replace("@PORT@", str(rng.choice((3000, 8000, 8080, 9090))))
                 .replace("@SMALL@", str(rng.randint(2, 9))).replace("@NUM@", str(rng.randint(10, 600))))
 
-    def answer(self, language: str) -> str:
+    def answer(self, language: str, extras: frozenset[str] = frozenset()) -> str:
         rng = self.rng
         target = rng.randint(MIN_WORDS + 20, MAX_WORDS - 30)
         # The first item always shows inline code, so every answer has some.
@@ -251,10 +338,20 @@ class _Writer:
         code = f"```{language}\n{self.snippet(language)}\n```"
         opening = [self.sentence(language) for _ in range(2)]
         closing = [self.sentence(language)]
+        if "link" in extras:
+            opening.append(rng.choice(LINK_SENTENCES).format(**self.slots(language), slug=slug(self.concepts[0])))
+        if "html" in extras:
+            closing.insert(0, rng.choice(HTML_SENTENCES).format(**self.slots(language)))
+        blocks = []
+        if "table" in extras:
+            blocks.append(self.table(language))
+        if "image" in extras:
+            figure = self.rng.randint(1, IMAGES_PER_EPISODE)
+            blocks.append(f"![Diagram {figure}: {self.slots(language)['c']}]({IMAGE_FOLDER}/fig-{figure}.png)")
         middle: list[str] = []
 
         def text() -> str:
-            parts = [" ".join(opening), "The steps, in order:", listing, code]
+            parts = [" ".join(opening), "The steps, in order:", listing, code, *blocks]
             if middle:
                 parts.append(" ".join(middle))
             parts.append(" ".join(closing))
@@ -264,12 +361,28 @@ class _Writer:
             rng.choice((opening, middle, closing)).append(self.sentence(language))
         return text()
 
+    def table(self, language: str) -> str:
+        """A small comparison table, as answers that weigh two options have."""
+        slots = self.slots(language)
+        rows = ["| Option | When it fits | Watch |", "|---|---|---|"]
+        for concept in (slots["c"], slots["c2"]):
+            rows.append(f"| {concept[0].upper() + concept[1:]} | {self.rng.choice(SYSTEMS)} |"
+                        f" {self.rng.choice(METRICS)} |")
+        return "\n".join(rows)
+
     def question(self, level: str, number: int, language: str) -> str:
         slots = self.slots(language)
         heading = self.rng.choice(QUESTIONS[level]).format(**slots)
+        for _ in range(20):  # a lesson never asks the same question twice (the build warns if it does)
+            if heading not in self.asked:
+                break
+            slots = self.slots(language)
+            heading = self.rng.choice(QUESTIONS[level]).format(**slots)
+        self.asked.add(heading)
         why = self.rng.choice(WHY).format(**slots)
+        answer = self.answer(language, extras(self.index, number))
         return (f"### Q{number}. {heading}\n<!-- id: {stable_id(self.index, 'q', number)} -->\n\n"
-                f"**Why interviewers ask:** {why}\n\n**Model answer:**\n\n{self.answer(language)}\n\n---\n")
+                f"**Why interviewers ask:** {why}\n\n**Model answer:**\n\n{answer}\n\n---\n")
 
     def quick_fire(self) -> str:
         rows = ["| # | Question | One-line answer |", "|---|---|---|"]
@@ -300,9 +413,10 @@ def lesson_text(index: int) -> str:
     for level, low, high in LEVELS:
         parts.append(f"## {level} (Q{low}--Q{high})\n")
         for q in range(low, high + 1):
-            parts.append(writer.question(level, q, LANGUAGES[(index * 11 + q - 1) % len(LANGUAGES)]))
+            parts.append(writer.question(level, q, lesson_languages(index)[(q - 1) % LANGUAGES_PER_LESSON]))
     parts.append("## Quick-fire\n")
     parts.append(writer.quick_fire())
+    parts.append(f"[<-- Back to {lesson_id} -- {title}](README.md)\n")
     return "\n".join(parts)
 
 
@@ -314,6 +428,10 @@ def generate(count: int, out_dir: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(lesson_text(index).encode("utf-8"))
         written.append(target)
+        if lesson_place(index)[1] == 1:
+            for name, data in episode_images(lesson_place(index)[0]).items():
+                (target.parent / name).parent.mkdir(exist_ok=True)
+                (target.parent / name).write_bytes(data)
     return written
 
 

@@ -6,7 +6,8 @@
     .venv/bin/python benchmarks/profile_build.py --rebuild
 
 The build runs in this process with one job (worker processes are invisible to
-cProfile) and an empty render cache, on lessons from ``generate.py``. With
+cProfile) and no render cache, as ``ankideploy build -j1 --no-cache --no-state``
+does, on lessons from ``generate.py``. With
 ``--rebuild``, a first build fills the cache, one answer of one lesson is
 edited, and the second build is profiled (start-up and imports are not in it:
 ``python -X importtime`` shows those).
@@ -41,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         generate.generate(args.count, work / "lessons")
         os.environ["ANKIDEPLOY_CACHE_DIR"] = str(work / "cache")
         from ankideploy.build import BuildOptions, build
-        options = BuildOptions(out_dir=work / "out", use_state=False, jobs=1, write=not args.check)
-        if "cache_dir" in BuildOptions.__dataclass_fields__:
-            options.cache_dir = work / "cache"
+        # As `ankideploy build -j1 --no-cache --no-state`; a rebuild needs the cache.
+        options = BuildOptions(out_dir=work / "out", use_state=False, jobs=1, write=not args.check,
+                               cache_dir=work / "cache" if args.rebuild else None)
         if args.rebuild:
             build([work / "lessons"], options)
             bench_common.edit_one_answer(work / "lessons" / generate.lesson_path(args.count // 2))

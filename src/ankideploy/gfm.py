@@ -22,7 +22,7 @@ import re
 import xml.etree.ElementTree as etree
 
 from markdown.extensions import Extension
-from markdown.inlinepatterns import InlineProcessor, SimpleTagInlineProcessor
+from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor, InlineProcessor, SimpleTagInlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
@@ -36,7 +36,8 @@ TRAILING_PUNCTUATION = ".,:;!?*_~'\""
 MATH_DELIMITER_RE = re.compile(r"(\\|&#92;|&#x0*5c;|&bsol;)(?=[()\[\]])", re.I)
 TEXT_OR_TAG_RE = re.compile(r"<[^>]*>|[^<]+")
 SKIP_TAGS = ("pre", "code", "script", "style")
-PLACEHOLDER_TAG_RE = r"</?([A-Za-z][A-Za-z0-9_\-]{0,100})(?:[ \t][^<>]{0,500})?/?>"
+TAG_NAME_RE = re.compile(r"/?([A-Za-z][^\s/>]{0,100})")
+INLINE_EXTRAS_RE = re.compile(r"~~|https?://|www\.")
 HTML_ELEMENTS = frozenset("""a abbr address applet area article aside audio b base basefont bdi bdo big blink blockquote
     body br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em
     embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i
@@ -114,13 +115,16 @@ def _trim(url: str) -> str:
     return url
 
 
-class Placeholders(InlineProcessor):
-    """'<image_name>' in prose is a placeholder, not an element: kept as text."""
+class HtmlOrPlaceholder(HtmlInlineProcessor):
+    """Raw inline HTML as python-markdown reads it, except that '<image_name>' or '<Component />'
+    is a placeholder in prose, not an element: kept as the text it is. (It replaces python-
+    markdown's own 'html' pattern, so it costs nothing more per text.)"""
 
     def handleMatch(self, m: re.Match, data: str):
-        if m.group(1).lower() in HTML_ELEMENTS:
-            return None, None, None  # real HTML: python-markdown's raw HTML handling and the sanitiser
-        return self.md.htmlStash.store(html.escape(m.group(0))), m.start(0), m.end(0)
+        name = TAG_NAME_RE.match(m.group(2) or "")
+        if name and name.group(1).lower() not in HTML_ELEMENTS:
+            return self.md.htmlStash.store(html.escape(m.group(0))), m.start(0), m.end(0)
+        return super().handleMatch(m, data)
 
 
 class LiteralBrackets(Postprocessor):
@@ -145,15 +149,26 @@ class LiteralBrackets(Postprocessor):
         return "".join(out)
 
 
+def needs_inline_extras(text: str) -> bool:
+    """Whether a text may hold strikethrough or a bare link: only then are those patterns worth
+    trying on every piece of its text (python-markdown tries each pattern on each text node)."""
+    return bool(INLINE_EXTRAS_RE.search(text))
+
+
 class GithubHabits(Extension):
+    def __init__(self, inline_extras: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.inline_extras = inline_extras
+
     def extendMarkdown(self, md) -> None:
         md.registerExtension(self)
         # After the fences are stashed (25), before the block parser sees the lines.
         md.preprocessors.register(ParagraphBreaks(md), "gfm_paragraph_breaks", 20)
         md.preprocessors.register(TaskItems(md), "gfm_task_items", 19)
-        md.inlinePatterns.register(SimpleTagInlineProcessor(r"()~~(?!~)(\S(?:[^~]|~(?!~)){0,2000}?)~~", "del"),
-                                   "gfm_strikethrough", 65)
-        md.inlinePatterns.register(BareLinks(URL_RE, md), "gfm_bare_links", 5)
-        md.inlinePatterns.register(Placeholders(PLACEHOLDER_TAG_RE, md), "gfm_placeholders", 95)
+        md.inlinePatterns.register(HtmlOrPlaceholder(HTML_RE, md), "html", 90)
+        if self.inline_extras:
+            md.inlinePatterns.register(SimpleTagInlineProcessor(r"()~~(?!~)(\S(?:[^~]|~(?!~)){0,2000}?)~~", "del"),
+                                       "gfm_strikethrough", 65)
+            md.inlinePatterns.register(BareLinks(URL_RE, md), "gfm_bare_links", 5)
         # After raw HTML (and highlighted code) is put back (30).
         md.postprocessors.register(LiteralBrackets(md), "gfm_literal_brackets", 5)

@@ -60,9 +60,9 @@ NEEDS_SANITISER_RE = re.compile(r"<|\]\(|\]:|javascript:|data:|vbscript:", re.I)
 PLAIN_INLINE_RE = re.compile(r"[\\`*_\[\]<>&!#|~\n]|https?:|www\.|^\s*(?:[-+=]|\d+[.)])(?:\s|$)|^\s{4}|\s{2}$")
 
 
-def _markdown() -> markdown.Markdown:
+def _markdown(inline_extras: bool = True) -> markdown.Markdown:
     from .gfm import GithubHabits
-    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits()],
+    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits(inline_extras)],
                              output_format="html")
 
 
@@ -153,7 +153,7 @@ class Media:
 class Renderer:
     """Renders the Markdown of one lesson file; reports problems against that file."""
 
-    _md: markdown.Markdown | None = None
+    _md: dict[bool, markdown.Markdown] = {}  # with and without the inline patterns few texts need
 
     def __init__(self, path: str, lesson_dir: Path, root: Path, diags: Diagnostics, media: Media,
                  validate_only: bool = False):
@@ -163,10 +163,12 @@ class Renderer:
         self.validate_only = validate_only
 
     @classmethod
-    def markdown(cls) -> markdown.Markdown:
-        if cls._md is None:
-            cls._md = _markdown()
-        return cls._md.reset()
+    def markdown(cls, text: str = "~~") -> markdown.Markdown:
+        from .gfm import needs_inline_extras
+        extras = needs_inline_extras(text)
+        if extras not in cls._md:
+            cls._md[extras] = _markdown(extras)
+        return cls._md[extras].reset()
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
@@ -183,7 +185,7 @@ class Renderer:
         if NESTED_ITEM_RE.search(text):
             text = normalise_lists(text)
         try:
-            raw = self.markdown().convert(text)
+            raw = self.markdown(text).convert(text)
         except RecursionError:
             self.diags.error(self.path, line, "this text is nested too deeply to render")
             return ""

@@ -34,9 +34,8 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics, default_level:
     front, skip = parse_front_matter(raw_lines, path, diags)
     lines = [(i + 1, line) for i, line in enumerate(raw_lines)][skip:]
     plain = is_plain_text(file.path, text)
-    reader, dialect = (text_reader, text_reader.TextDialect()) if plain else \
-        (markdown_reader, markdown_reader.MarkdownDialect())
-    parsed = reader.split_structure(lines)
+    dialect = text_reader.TextDialect() if plain else markdown_reader.MarkdownDialect()
+    parsed = dialect.read(lines)
     breadcrumb = next((t for _, t in meaningful(parsed.preamble) if is_breadcrumb(t)), None)
     if breadcrumb is None and parsed.h1 and is_breadcrumb(parsed.h1.text):
         breadcrumb = parsed.h1.text

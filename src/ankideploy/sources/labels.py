@@ -21,7 +21,12 @@ WHY_WORDS = (rf"why{_S}(?:do{_S}|would{_S})?(?:interviewers?|they|companies|empl
              rf"(?:{_S}question)?|why{_S}(?:this|it){_S}(?:is|gets){_S}asked|why{_S}it{_S}matters|"
              rf"what{_S}(?:they(?:'|\u2019)re|they{_S}are|interviewers?{_S}(?:are|is)|the{_S}interviewer{_S}is)"
              rf"{_S}(?:testing|looking{_S}for|evaluating|checking)(?:{_S}for)?|what{_S}(?:it|this){_S}tests")
-ANS_DOT_RE = re.compile(r"(?:\*\*|__)?ans(?:\.|:)(?:\*\*|__)?(?:[ \t]{1,3}|$)", re.I)  # "Ans. It is ..."
+# "Ans. It is", "Ans.It is", "Ans_1.", "Ans It is" (a capital after a space)
+# Every label's first word starts with one of these (after heading marks, bold and an emoji).
+LABEL_STARTS = ("a", "why", "what", "explanation", "solution", "response", "model", "sample", "strong", "short",
+                "good", "ideal", "expected", "suggested", "example", "best", "full", "your", "interview")
+LABEL_FIRST = frozenset("".join({w[0] for w in LABEL_STARTS}) + "".join({w[0].upper() for w in LABEL_STARTS}))
+ANS_DOT_RE = re.compile(r"(?:\*\*|__)?(?i:ans)(?:_?\d{1,2})?(?:[.:](?:\*\*|__)?[ \t]{0,3}|[ \t]{1,3}(?=[A-Z]))")
 LABEL_RE = re.compile(rf"(?P<open>\*\*|__|\*|_)?[ \t]{{0,2}}(?:[^\w\s*_#>`\[(<]{{1,4}}[ \t]{{0,2}})?(?:(?P<why>{WHY_WORDS})|(?P<answer>{ANSWER_WORDS}))"
                       r"[ \t]{0,2}(?P<close>\*\*:|__:|\*:|_:|:\*\*|:__|:\*|:_|:|\*\*|__|\*|_)?[ \t]{0,2}", re.I)
 
@@ -34,6 +39,8 @@ UNSAFE_TAG_CHAR_RE = re.compile(r"[^\w:.\-]")
 
 def label_of(line: str) -> tuple[str, str] | None:
     """("why" | "answer", the text after the label) for a label line; None for any other line."""
+    if not _may_be_label(line):
+        return None  # most lines: no label word at their start
     text = line.strip()
     if m := ANS_DOT_RE.match(text, 0, LABEL_WINDOW):
         return "answer", text[m.end():]
@@ -61,6 +68,18 @@ def label_of(line: str) -> tuple[str, str] | None:
     return ("why" if m.group("why") else "answer"), rest
 
 
+def _may_be_label(line: str) -> bool:
+    """A cheap first test with string operations only: most lines fail it at once."""
+    text = line[:40].lstrip(" \t#>*_")
+    first = text[:1]
+    if first in LABEL_FIRST:
+        return text[:12].lower().startswith(LABEL_STARTS)
+    if first and not first.isalnum():
+        text = text[1:5].lstrip("\ufe0f \t*_") + text[5:]  # an emoji or a symbol before the label
+        return text[:12].lower().startswith(LABEL_STARTS)
+    return False
+
+
 def comments(line: str):
     """(start, end, inner text) of every ``<!-- ... -->`` on the line, in order."""
     index = 0
@@ -83,6 +102,8 @@ def tags_in(line: str) -> list[str]:
 
 def without_comments(line: str, keep=lambda inner: False) -> str:
     """The line with its id and tags comments removed (other comments kept)."""
+    if "<!--" not in line:
+        return line
     out, index = [], 0
     for start, end, inner in comments(line):
         if _is_stamp(inner) and not keep(inner):

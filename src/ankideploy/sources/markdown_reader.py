@@ -34,17 +34,29 @@ CLOSING_RE = re.compile(r"^(?:further\s+reading|reading\s+list|resources|referen
 def scan_blocks(lines: list[tuple[int, str]]) -> tuple[list[bool], tuple[int, str] | None]:
     """For each line, whether it is inside a fenced code block or a multi-line HTML comment (its
     opening and closing lines included); and the line and kind of a block never closed."""
-    flags, fence, comment, opened = [], "", False, None
+    flags, fence, comment, opened, fence_char = [], "", False, None, "`"
+    inner, nested = 0, ""  # a fence opened inside a fence, and what it led to
     for number, text in lines:
+        if not fence and not comment and "`" not in text and "~" not in text and "<!--" not in text:
+            flags.append(False)  # the common case, decided without a regex
+            continue
         m = FENCE_RE.match(text)
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
                     and not text.strip()[len(m.group(1)):].strip():
                 fence = ""
+                if inner:
+                    nested = (f" (line {inner} opened a fence inside the one opened at line {opened[0]}, and line"
+                              f" {number} closed the outer one; give the outer block a longer fence, such as"
+                              f" {fence_char * 4})")
+                inner = 0
+            elif m and m.group(1)[0] == fence[0]:
+                inner = inner or number
         elif comment:
             comment = "-->" not in text
         elif m:
-            fence, opened = m.group(1), (number, "code fence")
+            fence, opened = m.group(1), (number, "code fence" + nested)
+            fence_char = fence[0]
         elif COMMENT_OPEN_RE.match(text) and "-->" not in text:
             comment, opened = True, (number, "HTML comment")
         else:
@@ -246,6 +258,7 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     flags, unclosed = scan_blocks(lines)
     parsed = _Outline(lines, flags, _headings(lines, flags)).run()
     parsed.unclosed = unclosed
+    parsed.in_code = {number for (number, _), flag in zip(lines, flags) if flag}
     if parsed.h1 is None:
         _untitled(parsed)
     _shape_questions(parsed)
@@ -266,22 +279,27 @@ def _shape_questions(parsed: Parsed) -> None:
     for section in parsed.sections:
         if section.kind in ("quick-fire", "how-to"):
             continue
-        stray, found = split_region(section.lines, fence_flags(section.lines))
+        stray, found = split_region(section.lines, _flags(parsed, section.lines))
         if found:
             section.lines = stray
             section.questions.extend(_raw(q) for q in found)
         for raw in [q for q in section.questions if q.shape == "heading"]:
-            kept, inner = split_region(raw.lines, fence_flags(raw.lines), after=_number_of(raw.heading.text))
+            kept, inner = split_region(raw.lines, _flags(parsed, raw.lines), after=_number_of(raw.heading.text))
             if inner:
                 raw.lines = kept
                 section.questions.extend(_raw(q) for q in inner)
-    stray, found = split_region(parsed.intro, fence_flags(parsed.intro))
+    stray, found = split_region(parsed.intro, _flags(parsed, parsed.intro))
     if found:
         first = found[0].line
         parsed.intro = [(n, t) for n, t in stray if n < first]
         section = Section(Heading(0, "", first), lines=[(n, t) for n, t in stray if n >= first], kind="topic",
                           questions=[_raw(q) for q in found])
         parsed.sections.insert(0, section)
+
+
+def _flags(parsed: Parsed, lines) -> list[bool]:
+    """Whether each line is inside code or a comment, as the whole file reads: scanned once."""
+    return [number in parsed.in_code for number, _ in lines]
 
 
 def _number_of(text: str) -> int:
@@ -296,11 +314,21 @@ def _raw(question) -> RawQuestion:
 
 
 class MarkdownDialect(Dialect):
+    def __init__(self):
+        self.in_code: set[int] | None = None  # the file's lines inside code or comments, once read
+
+    def read(self, lines: list[tuple[int, str]]) -> Parsed:
+        parsed = split_structure(lines)
+        self.in_code = parsed.in_code
+        return parsed
+
     def fenced(self, lines):
-        return fence_flags(lines)
+        if self.in_code is None:
+            return fence_flags(lines)
+        return [number in self.in_code for number, _ in lines]
 
     def quick_fire(self, section: Section, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list:
-        return read_quick_fire(section, fence_flags(section.lines), path, diags, skipped)
+        return read_quick_fire(section, self.fenced(section.lines), path, diags, skipped)
 
     def tables(self, lines, path: str, diags: Diagnostics):
-        return question_tables(lines, fence_flags(lines), path, diags)
+        return question_tables(lines, self.fenced(lines), path, diags)

@@ -41,6 +41,8 @@ SUMMARY_RE = re.compile(r"<summary\b[^>]{0,200}>(?P<inner>.*?)</summary\s{0,3}>"
 DETAILS_CLOSE = "</details"
 TAG_RE = re.compile(r"<(?!!--)[^<>]{0,200}>")
 WINDOW = 2000  # a question line longer than this is prose
+SHAPE_STARTS = frozenset("<*_-+#Qq0123456789")  # the first character of every question shape
+ANSWER_SHAPE_STARTS = frozenset("<*_Qq")  # of those that may stand inside an answer (numbered, continuing)
 
 
 @dataclass
@@ -126,14 +128,17 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
     With ``after`` (the number of the question heading these lines stand under, -1 if it has
     none), the lines are an answer: only a question that continues the numbering ('**Q2. ...**'
     under '### 1.') starts there, so an answer's own bold lines and lists stay in it."""
-    numbered_bold = _numbered_bold_style(lines, fenced)
+    answer = after is not None
+    numbered_bold = False if answer else _numbered_bold_style(lines, fenced)
+    list_style = False if answer else _list_question_style(lines, fenced)
     ends = _details_ends(lines, fenced)
     stray: list[tuple[int, str]] = []
     found: list[ShapeQuestion] = []
     i = 0
     while i < len(lines):
         number, text = lines[i]
-        question = None if fenced[i] else _start(lines, fenced, i, numbered_bold, ends)
+        skip = fenced[i] or (answer and text.lstrip(" ")[:1] not in ANSWER_SHAPE_STARTS)
+        question = None if skip else _start(lines, fenced, i, numbered_bold, ends, list_style)
         if question and after is not None:
             expected = _number(found[-1]) + 1 if found else after + 1
             if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
@@ -190,11 +195,32 @@ def _details_ends(lines, fenced) -> dict[int, int]:
     return ends
 
 
-def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int]):
+def _list_question_style(lines, fenced) -> bool:
+    """When several bullets ending in '?' carry an indented answer, every bullet with an indented
+    answer is a question ('* Predict the output' among '* What is a JVM?')."""
+    count = 0
+    for index, ((_, text), in_fence) in enumerate(zip(lines, fenced)):
+        if in_fence or len(text) > WINDOW or not (m := LIST_ITEM_RE.match(text)):
+            continue
+        following = lines[index + 1][1] if index + 1 < len(lines) else ""
+        if without_comments(m.group("inner")).strip().endswith("?") and following[:1] in (" ", "\t") \
+                and following.strip():
+            count += 1
+            if count >= 3:
+                return True
+    return False
+
+
+def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int], list_style: bool = False):
     """The question starting at line ``i`` and the index after what it consumed, or None."""
     number, text = lines[i]
+    if text.lstrip(" ")[:1] not in SHAPE_STARTS:
+        return None  # prose: no shape starts with a letter other than Q
     if DETAILS_OPEN_RE.match(text):
         return _details(lines, i, ends.get(i, i + 1))
+    if list_style and (m := LIST_ITEM_RE.match(text[:WINDOW])) and not m.group("indent"):
+        if item := _list_item(lines, fenced, i, m, False):
+            return item
     if found := list_question(text):
         if item := _list_item(lines, fenced, i, *found):
             return item
@@ -221,7 +247,7 @@ def _start(lines, fenced, i, numbered_bold: bool, ends: dict[int, int]):
 
 def _continued(lines, fenced, j: int, question: str) -> tuple[str, int]:
     """A question that goes on over the next lines (no blank line, no label, no other block)."""
-    while j < len(lines) and not fenced[j] and _continues(lines[j][1]):
+    while j < len(lines) and not fenced[j] and not question.rstrip().endswith("?") and _continues(lines[j][1]):
         question += " " + lines[j][1].strip()
         j += 1
     return question, j

@@ -24,7 +24,9 @@ QUICK_FIRE_RE = re.compile(r"(?:quick|rapid|lightning)[ \t\-\u2010\u2011]{0,3}(?
                            r"flash[ \t\-]{0,3}cards?\b|^flash\b|cheat[ \t\-]{0,3}sheet", re.I)
 HOW_TO_RE = re.compile(r"^how\s{1,3}to\s{1,3}use\b", re.I)
 COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
-RULE_RE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]{0,3}\1){2,}[ \t]*$")
+# A thematic break ('---'), or a line of long dashes some authors use as one ('⸻', '───')
+RULE_RE = re.compile(r"^\s{0,3}(?:([-*_])(?:[ \t]{0,3}\1){2,}|[\u2e3a\u2e3b]{1,10}|[\u2500\u2501]{3,80})[ \t]*$")
+RULE_STARTS = ("-", "*", "_", "\u2e3a", "\u2e3b", "\u2500", "\u2501")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
 KEYCAP_RE = re.compile("^(\\d{1,3})\ufe0f?\u20e3")  # "1️⃣ What is Docker?"
 ATX_OPEN_RE = re.compile(r"[ ]{0,3}(#{1,6})(?=[ \t]|$)")
@@ -64,6 +66,7 @@ class Parsed:
     intro: list[tuple[int, str]] = field(default_factory=list)  # between H1 and first section
     sections: list[Section] = field(default_factory=list)
     unclosed: tuple[int, str] | None = None  # (line, kind) of a code fence or comment never closed
+    in_code: set[int] = field(default_factory=set)  # lines inside code fences or comments
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class LevelDefault:
 
 class Dialect:
     """What differs between Markdown and the plain-text rendering."""
+
+    def read(self, lines: list[tuple[int, str]]) -> "Parsed":
+        """The file's outline: sections, and the questions under them."""
+        raise NotImplementedError
 
     def fenced(self, lines: list[tuple[int, str]]) -> list[bool]:
         return [False] * len(lines)
@@ -119,10 +126,13 @@ def atx_heading(line: str) -> tuple[int, str] | None:
 def split_question_heading(text: str) -> tuple[str, str] | None:
     """(number, question) for ``Q1. Why?``, ``Q3: Why?``, ``3. Why?``; None otherwise."""
     stripped = text.strip()
-    m = QUESTION_NUMBER_RE.match(KEYCAP_RE.sub(r"\1.", stripped[:60], count=1))
+    head, keycap = stripped[:60], 0
+    if "\u20e3" in head[:6] and (k := KEYCAP_RE.match(head)):
+        keycap = len(k.group(0)) - len(k.group(1)) - 1
+        head = k.group(1) + "." + head[k.end():]
+    m = QUESTION_NUMBER_RE.match(head)
     if not m:
         return None
-    keycap = len(stripped[:60]) - len(KEYCAP_RE.sub(r"\1.", stripped[:60], count=1))
     return (m.group(1) or m.group(2) or m.group(3)), stripped[m.end() + keycap:].strip()
 
 
@@ -200,10 +210,12 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
     lines, line_level = _take_difficulty(lines, inside)
     lines = _unquote_answer(lines, inside)
     lines = _cut_after_rule(lines, inside, ctx)
-    lines, stamp, more_tags = take_stamps(lines, inside, bool(on_heading), path, diags)
+    labels = [None if f else label_of(t) for (_, t), f in zip(lines, inside)]  # once: lines are many
+    lines, stamp, more_tags = take_stamps(lines, inside, bool(on_heading), path, diags, labels)
     stamp = stamp or (on_heading.group(1) if on_heading else "")
-    tags += _safe_tags(more_tags, heading.line, ctx)
-    split, answer_label_line = _split_parts(lines, inside)
+    for tag, line in more_tags:
+        tags += _safe_tags([tag], line, ctx)
+    split, answer_label_line = _split_parts(lines, labels)
     detail, why, answer = split["detail"], split["why"], split["answer"]
     if not answer_label_line:
         # No "Model answer:" label: the text under the question is the answer; when the why comes
@@ -227,16 +239,16 @@ def _cut_after_rule(lines, inside, ctx: _Context) -> list[tuple[int, str]]:
     """An answer ends at a '---' rule followed by text that is no part of it (a sign-off, a
     note to the reader): that text is reported, and blanked so every line keeps its number."""
     for index, ((_, text), in_fence) in enumerate(zip(lines, inside)):
-        if in_fence or not RULE_RE.match(text):
+        if in_fence or text.lstrip(" ")[:1] not in RULE_STARTS or not RULE_RE.match(text):
             continue
         after = [(n, t) for (n, t), f in zip(lines[index + 1:], inside[index + 1:]) if not f]
         if not meaningful(after) or any(label_of(t) for _, t in after):
             return lines
         first = meaningful(after)[0][0]
-        ctx.diags.warning(ctx.path, first, "text after the '---' that closes the answer above is not part of any"
+        ctx.diags.warning(ctx.path, first, "text after the rule ('---') that closes the answer above is not part of any"
                           " card")
         ctx.skipped.append(Skipped(first, f"text '{_short(meaningful(after)[0][1])}'",
-                                   "it follows the '---' that closes the answer above"))
+                                   "it follows the rule ('---') that closes the answer above"))
         return lines[:index] + [(n, "") for n, _ in lines[index:]]
     return lines
 
@@ -289,7 +301,7 @@ def _unwrap_reveal(lines, inside) -> list[tuple[int, str]]:
     from .shapes import DETAILS_OPEN_RE, SUMMARY_RE, TAG_RE
     out = list(lines)
     for i, ((_, text), in_fence) in enumerate(zip(lines, inside)):
-        if in_fence or not DETAILS_OPEN_RE.match(text):
+        if in_fence or "<" not in text or not DETAILS_OPEN_RE.match(text):
             continue
         for k in range(i, min(i + 3, len(lines))):
             m = SUMMARY_RE.search(lines[k][1])
@@ -334,9 +346,10 @@ def _unquote_answer(lines, inside) -> list[tuple[int, str]]:
     """``> A: ...``: an answer written as a quote is the answer, without the quote marks."""
     out, quoting = [], False
     for (number, text), in_fence in zip(lines, inside):
-        if not in_fence and not quoting and QUOTE_RE.match(text) and label_of(QUOTE_RE.sub("", text, count=1)):
+        if not in_fence and not quoting and ">" in text[:4] and QUOTE_RE.match(text) \
+                and label_of(QUOTE_RE.sub("", text, count=1)):
             quoting = True
-        if quoting and QUOTE_RE.match(text):
+        if quoting and ">" in text[:4] and QUOTE_RE.match(text):
             text = QUOTE_RE.sub("", text, count=1)
         elif quoting and not text.strip():
             quoting = False
@@ -344,20 +357,22 @@ def _unquote_answer(lines, inside) -> list[tuple[int, str]]:
     return out
 
 
-def take_stamps(lines, inside, has_id: bool, path: str, diags: Diagnostics):
+def take_stamps(lines, inside, has_id: bool, path: str, diags: Diagnostics, labels=None):
     """The id and tags comments under a question (before its labels, or, with no labels, before
     its first line of text), blanked out so every other line keeps its number; plus the id and
     the tags. An id comment anywhere else is reported: as an error when it is the question's only
     id, since using a derived id instead would make a new note and lose the learner's history."""
-    labelled = any(not f and label_of(t) for (_, t), f in zip(lines, inside))
+    if labels is None:
+        labels = [None if f else label_of(t) for (_, t), f in zip(lines, inside)]
+    labelled = any(labels)
     kept, stamp, tags, header = [], "", [], True
-    for (number, text), in_fence in zip(lines, inside):
-        if not in_fence and (label_of(text) or (not labelled and text.strip() and not COMMENT_ONLY_RE.match(text))):
+    for (number, text), in_fence, label in zip(lines, inside, labels):
+        if not in_fence and (label or (not labelled and text.strip() and not COMMENT_ONLY_RE.match(text))):
             header = False
         if not in_fence and header:
             if (m := ID_RE.search(text)) and not stamp:
                 stamp = m.group(1)
-            tags.extend(tags_in(text))
+            tags.extend((tag, number) for tag in tags_in(text))
             _check_id_comment(text, number, False, False, path, diags)
             text = without_comments(text)
         elif not in_fence:
@@ -403,12 +418,13 @@ def safe_tags(tags: list[str], line: int, path: str, diags: Diagnostics) -> list
     return kept
 
 
-def _split_parts(lines, inside) -> tuple[dict[str, list], int]:
-    """Lines sorted into question detail, why and answer by their labels; the answer label's line."""
+def _split_parts(lines, labels) -> tuple[dict[str, list], int]:
+    """Lines sorted into question detail, why and answer by their labels (found beforehand, None
+    for every other line and inside code); the answer label's line."""
     parts: dict[str, list] = {"detail": [], "why": [], "answer": []}
     current, answer_line = "detail", 0
-    for (number, line), in_fence in zip(lines, inside):
-        label = None if in_fence else _label(line, current, parts)
+    for (number, line), found in zip(lines, labels):
+        label = _label(found, current, parts) if found else None
         if label:
             current, line = label
             answer_line = number if current == "answer" else answer_line
@@ -416,11 +432,8 @@ def _split_parts(lines, inside) -> tuple[dict[str, list], int]:
     return parts, answer_line
 
 
-def _label(line: str, current: str, parts: dict[str, list]) -> tuple[str, str] | None:
-    """The part a label line opens and the text after the label; None for any other line."""
-    found = label_of(line)
-    if not found:
-        return None
+def _label(found: tuple[str, str], current: str, parts: dict[str, list]) -> tuple[str, str] | None:
+    """The part a label opens and the text after it; None where the label opens nothing."""
     kind, rest = found
     if kind == "why" and current != "why" and not parts["why"]:
         return "why", rest
@@ -515,7 +528,9 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
     questions, quick_fire, how_to, groups, skipped = [], [], [], [], []
     if parsed.unclosed:
         line, kind = parsed.unclosed
-        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it")
+        kind, _, hint = kind.partition(" (")
+        hint = f" ({hint}" if hint else ""
+        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it{hint}")
     from .metadata import is_breadcrumb  # metadata imports this module
     stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
     if stray:

@@ -84,6 +84,9 @@ def guess_language(lines: list[str]) -> str:
 
 
 class TextDialect(Dialect):
+    def read(self, lines: list[tuple[int, str]]) -> Parsed:
+        return split_structure(lines)
+
     def prose(self, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         out: list[tuple[int, str]] = []
         for paragraph in _paragraphs(lines):

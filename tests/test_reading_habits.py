@@ -1,0 +1,64 @@
+"""Smaller habits seen in authors' files, each read as a person reads it (questions and
+answers written out by hand), and what cannot be read refused at the line to change."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import build_decks
+
+FRONT = '---\nlesson: "8.1"\ntitle: Habits\n---\n# Habits\n\n'
+
+
+def read(tmp_path: Path, body: str):
+    lesson = tmp_path / "course" / "8.1-habits.md"
+    lesson.parent.mkdir(parents=True, exist_ok=True)
+    lesson.write_text(FRONT + body, encoding="utf-8")
+    result = build_decks([lesson.parent], tmp_path / "dist", use_state=False)
+    cards = [(n.spec.fields[0], n.spec.fields[1]) for n in result.planned]
+    problems = [(d.line - 6, d.severity, d.message) for d in result.diagnostics.sorted() if d.severity != "note"]
+    return cards, problems
+
+
+@pytest.mark.parametrize("body, cards", [
+    ("Q.1 What is a pod?\nAns.The smallest unit Kubernetes schedules.\n",
+     [("What is a pod?", "<p>The smallest unit Kubernetes schedules.</p>")]),
+    ("Q.2 What is a node?\nAns A machine that runs pods.\n",
+     [("What is a node?", "<p>A machine that runs pods.</p>")]),
+    ("Q3) What is a label?\nAns_1. A key and value on an object.\n",
+     [("What is a label?", "<p>A key and value on an object.</p>")]),
+    ("**Q:** Is a Service stable?\nNo answer label at all, just this line.\n",
+     [("Is a Service stable?", "<p>No answer label at all, just this line.</p>")]),
+    ("Q: Why use a Deployment\nrather than bare pods?\nA: It keeps the wanted number of pods running.\n",
+     [("Why use a Deployment rather than bare pods?", "<p>It keeps the wanted number of pods running.</p>")]),
+    ("Q: What is etcd?\nThe store that holds the cluster's state.\n",
+     [("What is etcd?", "<p>The store that holds the cluster's state.</p>")]),
+])
+def test_question_and_answer_label_spellings(tmp_path, body, cards):
+    got, problems = read(tmp_path, body)
+    assert got == cards and problems == []
+
+
+def test_bullets_with_indented_answers_are_questions_when_the_list_is_made_of_them(tmp_path):
+    body = ("## Basic\n\n* What is a pod?\n  * The smallest unit.\n* What is a node?\n  * A machine.\n"
+            "* Why labels?\n  * To select objects.\n* Predict the output\n  * It prints 3.\n* A plain bullet\n")
+    got, problems = read(tmp_path, body)
+    assert [q for q, _ in got] == ["What is a pod?", "What is a node?", "Why labels?", "Predict the output"]
+    assert got[3][1] == "<ul>\n<li>It prints 3.</li>\n</ul>"
+    assert problems == [(11, "warning", "text outside the questions of 'Basic' is not part of any card")]
+
+
+def test_a_fence_opened_inside_a_fence_is_refused_at_the_line_with_what_to_change(tmp_path):
+    body = ("## Basic\n\n### Q1. What is shown?\n\n```\nouter\n   ```python\n   x = 1\n   ```\n```\n\n"
+            "### Q2. And then?\n\nThis.\n")
+    _, problems = read(tmp_path, body)
+    assert problems == [(10, "error", "this code fence is never closed: everything after it would vanish into it"
+                             " (line 13 opened a fence inside the one opened at line 11, and line 15 closed the outer"
+                             " one; give the outer block a longer fence, such as ````)")]
+
+
+def test_a_file_with_no_questions_points_at_what_nearly_was_one(tmp_path):
+    _, problems = read(tmp_path, "## Notes\n\nSome prose.\n\n**Any questions?**\n")
+    assert len(problems) == 1 and problems[0][1] == "error"
+    assert "not an interview-question lesson" in problems[0][2] and "line 11 looks like one" in problems[0][2]

@@ -27,6 +27,9 @@ STEPS = (
 _FALLBACK = re.compile(r"<!--say-aloud-->.*?<!--/say-aloud-->", re.DOTALL)
 # Belt and braces: hides the fallback even if a user's template lost the markers.
 _HIDE_FALLBACK = "<style>#ad-say-aloud{display:none}</style>"
+# How the panel starts: a <style> element straight before the panel's own <div>. Field text is
+# escaped and sanitised HTML never holds <style>, so a question cannot contain this by accident.
+_PANEL_START = f'{_HIDE_FALLBACK}<div id="{PANEL_ID}" class="sa-panel" role="note" aria-label="Say it aloud"'
 # Runs every time the card is shown; the page-level script does the work.
 _MOUNT = "<script>(function(){if(window.sayAloud){window.sayAloud.mount();}})();</script>"
 
@@ -49,7 +52,8 @@ def format_seconds(seconds: int) -> str:
 
 def _steps_html() -> str:
     items = "".join(
-        f'<li><span class="sa-step">{html.escape(name)}</span> '
+        f'<li class="sa-item" role="button" aria-pressed="false" title="Click when you have said it">'
+        f'<span class="sa-step">{html.escape(name)}</span> '
         f'<span class="sa-hint">{html.escape(hint)}</span></li>'
         for name, hint in STEPS
     )
@@ -71,15 +75,21 @@ def _tools_html(settings: Settings) -> str:
 
 def panel_html(settings: Settings) -> str:
     return (
-        f'{_HIDE_FALLBACK}<div id="{PANEL_ID}" class="sa-panel" role="note" aria-label="Say it aloud" '
+        f'{_PANEL_START} '
         f'data-seconds="{settings.timer_seconds}">'
         f'<div class="sa-title">Say it aloud</div>{_steps_html()}{_tools_html(settings)}</div>{_MOUNT}'
     )
 
 
+def already_has_panel(text: str) -> bool:
+    """True only for the panel this module wrote: a question that merely mentions its id or
+    class name (as text, or in a code block) still gets the panel."""
+    return _PANEL_START in text
+
+
 def add_prompt(text: str, card: Any, kind: str, settings: Settings) -> str:
     """The card_will_show filter: the question side of review cards only."""
-    if kind != "reviewQuestion" or PANEL_ID in text:
+    if kind != "reviewQuestion" or already_has_panel(text):
         return text
     if not wants_prompt(card.note_type(), settings):
         return text

@@ -32,6 +32,9 @@ import genanki
 import markdown
 
 from bench_common import deck_id, models, write_decks
+# The cards' "Check yourself" block is part of the notes the build writes; the baseline makes the
+# same notes, so it runs the same (pure, dependency-free) passage finder on each answer.
+from ankideploy.answer_parts import with_check_yourself
 
 BREADCRUMB_RE = re.compile(r"^Episode\s+(\d+)\s+—\s+(.*?)\s+/\s+(\d+\.\d+)\s+—\s+(.*)$")
 QUESTION_RE = re.compile(r"^###\s+Q(\d+)\.\s+(.*)$")
@@ -147,7 +150,8 @@ def lesson_data(path: Path, source: str, md: Converter) -> dict:
         level = next((lv for lv in LEVELS if heading.startswith(lv)), None)
         if level:
             for q in questions(body):
-                fields = [md.inline(q["text"]), md.block(q["answer"]), md.inline(q["why"]) if q["why"] else "",
+                fields = [md.inline(q["text"]), with_check_yourself(md.block(q["answer"])),
+                          md.inline(q["why"]) if q["why"] else "",
                           level, lesson_name, episode_name, f"{source}:{q['line']}"]
                 notes.append(("interview", fields, [f"level::{level.lower()}", *common], f"ad:{q['id']}"))
         elif heading.lower().startswith("quick-fire"):

@@ -32,6 +32,13 @@ def build_decks(paths, out_dir: Path, epoch: int | None = None, **options):
                 os.environ["SOURCE_DATE_EPOCH"] = old
 
 
+def answer_of(field: str) -> str:
+    """A Model Answer field without the "Check yourself" block that opens it."""
+    head, sep, rest = field.partition("</ul></div>")
+    assert sep and head.startswith('<div class="ad-check"'), field[:80]
+    return rest
+
+
 def new_collection(folder: Path):
     from anki.collection import Collection
 

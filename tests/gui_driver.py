@@ -18,6 +18,12 @@ Card plan:
   5  an interview question while the add-on's prompt code raises: the card still
      shows, with the template's static fallback line, and the error is only logged
 
+Without --addon (the template's own prompt, as on AnkiDroid):
+  1  light: the prompt once, the timer counts, steps are marked by clicks, the card's
+     scripts run again without doubling anything; the answer's "Check yourself" parts
+     resolve and a click highlights its passage; contrast and overflow checked
+  2  dark: the same looks, in night mode
+
 It can never hang: a QTimer ends the process after HARD_TIMEOUT_MS, and the
 test kills it if even that fails.
 """
@@ -69,6 +75,20 @@ PROBE_JS = r"""
     panel_bottom: panel ? panel.getBoundingClientRect().bottom : 0,
     panel_background: panel ? getComputedStyle(panel).backgroundColor : null,
     body_class: document.body.className,
+    template_prompts: qa ? qa.querySelectorAll(".ad-say-aloud").length : 0,
+    template_steps: Array.prototype.map.call(document.querySelectorAll("#qa .ad-say-step"), function (e) {
+      return e.getAttribute("aria-pressed"); }),
+    template_timer: (function (t) { return shown(t) ? t.textContent : null; })(
+      document.querySelector("#qa .ad-say-timer")),
+    panel_steps: panel ? Array.prototype.map.call(panel.querySelectorAll(".sa-item"), function (e) {
+      return e.getAttribute("aria-pressed"); }) : [],
+    parts: Array.prototype.map.call(document.querySelectorAll("#qa [data-say-part]"), function (e) {
+      var id = e.getAttribute("data-target"), target = id ? document.getElementById(id) : null;
+      return {part: e.getAttribute("data-say-part"), missing: e.hasAttribute("data-missing"), target: id,
+              resolves: !!target && !!qa && qa.contains(target) && target.textContent.trim().length > 0};
+    }),
+    lit: Array.prototype.map.call(document.querySelectorAll(".ad-say-lit"), function (e) { return e.id; }),
+    overflow: document.documentElement.scrollWidth > window.innerWidth,
     script_loaded: typeof window.sayAloud === "object" && typeof window.sayAloud.mount === "function",
     stylesheet_loaded: Array.prototype.some.call(document.styleSheets, function (s) {
       return !!s.href && s.href.indexOf("/web/say_aloud.css") >= 0;
@@ -133,6 +153,9 @@ class Driver:
         deadline = time.monotonic() + WAIT_MS / 1000
 
         def attempt() -> None:
+            if mw.state != "review":  # a late refresh of the main window took the reviewer away
+                self.result["events"].append(f"back to review from {mw.state}")
+                mw.moveToState("review")
             mw.web.evalWithCallback(PROBE_JS, self.guarded(got))
 
         def got(raw: Any) -> None:
@@ -152,9 +175,13 @@ class Driver:
         self.later(0, self.setup)
 
     def setup(self) -> None:
-        from aqt import gui_hooks, mw
+        from aqt import mw
         from aqt.addons import InstallOk
 
+        if not self.args.addon:
+            self.package = None
+            self.setup_review(mw)
+            return
         installed = mw.addonManager.install(self.args.addon)
         self.result["install"] = {
             "ok": isinstance(installed, InstallOk),
@@ -169,6 +196,10 @@ class Driver:
         self.package = package
         # What Anki's loadAddons() does at start-up, so no restart is needed.
         __import__(package)
+        self.setup_review(mw)
+
+    def setup_review(self, mw: Any) -> None:
+        from aqt import gui_hooks
 
         gui_hooks.card_will_show.append(self.add_marker)
         gui_hooks.reviewer_did_show_question.append(self.guarded(self.on_question))
@@ -177,8 +208,9 @@ class Driver:
         self.stub_recorder(mw)
         self.import_deck(mw)
         mw.resize(1000, 760)
-        # Start once the main window has settled, so no late refresh redraws card 1.
-        self.later(500, lambda: mw.moveToState("review"))
+        # Start once the main window has settled, so no late refresh redraws card 1 (without an
+        # add-on to install first, that refresh can come later on a busy machine).
+        self.later(500 if self.args.addon else 2000, lambda: mw.moveToState("review"))
 
     @staticmethod
     def add_marker(text: str, card: Any, kind: str) -> str:
@@ -233,8 +265,44 @@ class Driver:
                       "question": state}
         self.result["cards"].append(self.entry)
         index = len(self.result["cards"])
+        if not self.args.addon:
+            self.looks("question_looks", self.template_prompt if index == 1 else self.show_answer)
+            return
+        if index == 1:
+            self.click_panel_steps()
         step = {1: self.click_buttons, 2: self.repeat_script, 3: self.dark_screenshot}.get(index, self.show_answer)
-        step()
+        self.looks("question_looks", step)
+
+    def click_panel_steps(self) -> None:
+        from aqt import mw
+        mw.web.eval("document.querySelectorAll('#sayaloud-panel .sa-item')[1].click();")
+
+    def looks(self, key: str, then: Callable[[], None]) -> None:
+        """Overflow and contrast of what is on screen (the checks of test_cards_browser.py)."""
+        from aqt import mw
+        from aqt.theme import theme_manager
+        from test_cards_browser import AA, CHECK_JS
+
+        def got(raw: Any) -> None:
+            self.entry[key] = {"night": theme_manager.night_mode, "problems": json.loads(raw)}
+            then()
+        mw.web.evalWithCallback(f"JSON.stringify(({CHECK_JS})([{json.dumps(theme_manager.night_mode)}, {AA}]))",
+                                self.guarded(got))
+
+    def template_prompt(self) -> None:
+        """The card's own prompt: mark two steps, run its scripts twice more, mark a third once."""
+        from aqt import mw
+        mw.web.eval("document.querySelector('#qa .ad-say-step[data-step=definition]').click();"
+                    "document.querySelector('#qa .ad-say-step[data-step=pitfall]').click();"
+                    "document.querySelectorAll('#qa script').forEach(function (s) { (0, eval)(s.textContent); });"
+                    "document.querySelectorAll('#qa script').forEach(function (s) { (0, eval)(s.textContent); });"
+                    "document.querySelector('#qa .ad-say-step[data-step=example]').click();")
+        start = self.entry["question"]["template_timer"]
+
+        def then(state: dict) -> None:
+            self.entry["question_later"] = state
+            self.show_answer()
+        self.probe(lambda s: s["template_timer"] not in (None, start), then, "the card's own timer to tick")
 
     def click_buttons(self) -> None:
         from aqt import mw
@@ -255,7 +323,11 @@ class Driver:
 
     def after_clicks(self) -> None:
         self.entry["calls_after_click"] = list(self.result["calls"])
-        self.show_answer()
+
+        def then(state: dict) -> None:
+            self.entry["question_after_clicks"] = state
+            self.show_answer()
+        self.probe(lambda s: s["side"] == "q", then, "the question after the clicks")
 
     def repeat_script(self) -> None:
         # Desktop keeps the page between cards: running the asset again plus extra
@@ -311,6 +383,9 @@ class Driver:
         from aqt import mw
         self.entry["answer"] = state
         index = len(self.result["cards"])
+        if not self.args.addon:
+            self.looks("answer_looks", lambda: self.click_part(index))
+            return
         if index == 1:
             # What the config dialog does on Save: write it, then call the add-on's action.
             mw.addonManager.writeConfig(self.package, LIVE_CONFIG)
@@ -325,6 +400,29 @@ class Driver:
             return
         mw.reviewer._answerCard(4)
 
+    def click_part(self, index: int) -> None:
+        """Click the first part that points somewhere; then the next card, or the end."""
+        from aqt import mw
+        found = [p for p in self.entry["answer"]["parts"] if not p["missing"]]
+
+        def then(state: dict) -> None:
+            self.entry["answer_after_click"] = state
+            self.looks("answer_lit_looks", lambda: self.next_plain_card(index))
+        if not found:
+            self.next_plain_card(index)
+            return
+        mw.web.eval(f"document.querySelector('#qa [data-say-part={found[0]['part']}]').click();")
+        self.probe(lambda s: bool(s["lit"]), then, "a passage to be highlighted")
+
+    def next_plain_card(self, index: int) -> None:
+        from aqt import mw
+        if index >= 2:
+            self.finish()
+            return
+        from aqt.theme import Theme
+        mw.set_theme(Theme.DARK)
+        mw.reviewer._answerCard(4)
+
     def break_the_addon(self) -> None:
         def boom(*_args: Any) -> str:
             raise RuntimeError("simulated failure in the prompt code")
@@ -332,7 +430,7 @@ class Driver:
 
     def finish(self) -> None:
         from aqt import mw
-        self.result["addon_log"] = _read_addon_log(mw, self.package)
+        self.result["addon_log"] = _read_addon_log(mw, self.package) if self.package else ""
         self.result["done"] = True
         self.write_result()
         print("gui_driver: done", flush=True)
@@ -360,8 +458,9 @@ def _read_addon_log(mw: Any, package: str) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    for name in ("base", "addon", "deck", "result", "artifacts"):
+    for name in ("base", "deck", "result", "artifacts"):
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--addon", default="", help="the .ankiaddon to install; none: the card's own prompt")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")

@@ -76,7 +76,8 @@ def anki_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("anki-e2e")
     env = _qt_env(tmp)
     _require_aqt(env)
-    deck = build_decks([CONTENT], tmp / "dist", use_state=False).packages[0]
+    # a deck whose own prompt has a timer too: with the add-on, still only the panel shows
+    deck = build_decks([CONTENT], tmp / "dist", use_state=False, speak_seconds=20).packages[0]
     addon = package_addon(None, tmp / "dist")
     result_file = tmp / "result.json"
     run = _run_driver(["--base", str(tmp / "anki-base"), "--addon", str(addon), "--deck", str(deck),
@@ -171,3 +172,37 @@ def test_no_js_errors_and_nothing_reaches_the_user(anki_run):
     errors = [line for line in report["addon_log"].splitlines() if ":ERROR:" in line]
     # only the simulated failure (logged once per time Anki drew that card)
     assert errors and all("could not add the prompt" in line for line in errors), errors
+
+
+def test_with_the_add_on_the_cards_own_prompt_never_shows_too(anki_run):
+    report, _ = anki_run
+    for card in report["cards"][:3]:
+        question = card["question"]
+        assert question["template_prompts"] == 0 and question["template_timer"] is None, card["cid"]
+        assert question["panels"] == 1 and question["say_aloud_seen"] == 1
+
+
+def test_steps_are_marked_in_the_add_on_panel(anki_run):
+    report, _ = anki_run
+    first = report["cards"][0]
+    assert first["question"]["panel_steps"] == ["false", "false", "false"]
+    # the driver clicked the second step (and the two recorder buttons, which mark nothing)
+    assert first["question_after_clicks"]["panel_steps"] == ["false", "true", "false"]
+    assert first["answer"]["panel_steps"] == []  # no panel on the answer side
+
+
+def test_panel_has_aa_contrast_and_no_overflow_in_light_and_night(anki_run):
+    report, _ = anki_run
+    light, dark = report["cards"][1], report["cards"][2]
+    assert not light["question_looks"]["night"] and dark["question_looks"]["night"]
+    for card in report["cards"][:3]:
+        assert card["question_looks"]["problems"] == [], (card["cid"], card["question_looks"])
+
+
+def test_answer_parts_resolve_with_the_add_on(anki_run):
+    report, _ = anki_run
+    for card in report["cards"][:3]:
+        parts = card["answer"]["parts"]
+        assert [p["part"] for p in parts] == ["definition", "example", "pitfall"], card["cid"]
+        assert all(p["missing"] or p["resolves"] for p in parts), parts
+        assert not card["answer"]["overflow"] and not card["question"]["overflow"]

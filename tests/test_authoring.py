@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_decks
+from conftest import answer_of, build_decks
 
 HEAD = "## Beginner\n\n"
 
@@ -46,7 +46,9 @@ def test_unnumbered_heading_among_numbered_questions_belongs_to_the_answer_above
     text = HEAD + "### Q1. A?\n\n**Model answer:** a\n\n### Example\n\nmore\n"
     result, problems = build(tmp_path, text)
     assert problems == [] and questions(result) == ["A?"]
-    assert result.planned[0].spec.fields[1] == "<p>a</p>\n<h3>Example</h3>\n<p>more</p>"
+    # "Example" alone on its heading is a label: the paragraph after it is the answer's example
+    assert answer_of(result.planned[0].spec.fields[1]) == \
+        '<p>a</p>\n<h3>Example</h3>\n<p id="ad-say-example" class="ad-say-target">more</p>'
 
 
 def test_answer_without_label_and_why_after_it(tmp_path):
@@ -54,7 +56,9 @@ def test_answer_without_label_and_why_after_it(tmp_path):
     result, problems = build(tmp_path, text)
     assert problems == []
     fields = result.planned[0].spec.fields
-    assert fields[0] == "What is an image?" and fields[1] == "<p>A read-only template.</p>" and fields[2] == "Basics."
+    # no sentence says what something is, nor gives an example or a pitfall: nothing is marked
+    assert fields[0] == "What is an image?" and answer_of(fields[1]) == "<p>A read-only template.</p>"
+    assert fields[2] == "Basics."
 
 
 def test_front_matter_lesson_number_is_read_as_written(tmp_path):
@@ -94,19 +98,20 @@ def test_plain_text_keeps_underscores_and_angle_brackets_literal(tmp_path):
     assert problems == []
     fields = result.planned[0].spec.fields
     assert fields[0] == "What does __init__.py do?"
-    assert fields[1] == "<p>It marks a package; see &lt;module&gt; &amp; friends.</p>" or \
-        fields[1] == "<p>It marks a package; see &lt;module> &amp; friends.</p>"
+    assert answer_of(fields[1]) == "<p>It marks a package; see &lt;module&gt; &amp; friends.</p>" or \
+        answer_of(fields[1]) == "<p>It marks a package; see &lt;module> &amp; friends.</p>"
 
 
 def test_fenced_code_inside_a_list_item_stays_code_in_that_item(tmp_path):
     text = HEAD + ("### Q1. How?\n\n**Model answer:**\n\n1. Install:\n\n   ```bash\n   # deps\n   npm ci\n   ```\n\n"
                    "2. Run it.\n")
     result, problems = build(tmp_path, text)
-    answer = result.planned[0].spec.fields[1]
+    answer = answer_of(result.planned[0].spec.fields[1])
     assert problems == []
     assert answer.count("<li>") == 2 and "<ol start" not in answer and "<h1>" not in answer
     item = answer.split("<li>")[1]
-    assert '<div class="hl">' in item and '<span class="c1"># deps</span>' in item
+    # the answer's one code block is its example, so it carries the id "Check yourself" points at
+    assert '<div class="hl ad-say-target" id="ad-say-example">' in item and '<span class="c1"># deps</span>' in item
 
 
 def test_stamp_will_not_guess_which_repeated_question_owns_a_learners_note(tmp_path):

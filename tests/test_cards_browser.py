@@ -309,7 +309,8 @@ def test_wide_tables_code_images_and_long_words_stay_inside_a_phone(pages, tmp_p
     cards = render_lesson([write_wide_lesson(tmp_path / "content")], tmp_path / "build")
     assert len(cards) == 2
     back = cards[0]["back"]
-    assert "<table>" in back and 'class="hl"' in back and "<img" in back
+    # the code block is the answer's example, so it carries the id the Check yourself part points at
+    assert "<table>" in back and '<div class="hl ad-say-target" id="ad-say-example">' in back and "<img" in back
     page = pages[360]
     shown = cards[0]["media"] / "card.html"  # beside the media, so the image loads as in Anki
     for card in cards:

@@ -62,6 +62,13 @@ def imported(tmp_path_factory):
     col.close()
 
 
+def split_check_yourself(field: str) -> tuple[str, str]:
+    """The "Check yourself" block that opens a Model Answer field, and the answer after it."""
+    head, sep, answer = field.partition("</ul></div>")
+    assert sep and head.startswith('<div class="ad-check"'), field[:80]
+    return head + sep, answer
+
+
 def notes_by_type(col, name_part: str):
     return [col.get_note(nid) for nid in col.find_notes("")
             if name_part in col.get_note(nid).note_type()["name"]]
@@ -85,7 +92,9 @@ def test_question_fields_hold_the_seed_text(imported):
     assert len(seed) == 11
     for q in seed:
         note = by_question[q["text"]]
-        answer = plain(note["Model Answer"])
+        check, answer = split_check_yourself(note["Model Answer"])
+        assert plain(check).startswith("Check yourself Definition"), q["n"]
+        answer = plain(answer)
         assert answer.startswith(q["first"]), q["n"]
         assert answer.endswith(q["last"]), q["n"]
         assert plain(note["Why Interviewers Ask"]) == q["why"]
@@ -116,10 +125,11 @@ def test_answers_keep_lists_and_code(imported):
     col, _ = imported
     by_question = {plain(n["Question"])[:6]: n for n in notes_by_type(col, "Interview")}
     q9 = next(n for q, n in by_question.items() if q.startswith("Design"))
-    assert '<div class="hl"><pre>' in q9["Model Answer"]
+    # the YAML block is the answer's example: it carries the id "Check yourself" points at
+    assert '<div class="hl ad-say-target" id="ad-say-example"><pre>' in q9["Model Answer"]
     assert "services/user-service/**" in plain(q9["Model Answer"])
     q5 = next(n for q, n in by_question.items() if q.startswith("Walk m"))
-    assert q5["Model Answer"].count("<li>") == 10
+    assert split_check_yourself(q5["Model Answer"])[1].count("<li>") == 10
 
 
 def test_decks_and_description(imported):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_decks, import_apkg, new_collection
+from conftest import answer_of, build_decks, import_apkg, new_collection
 
 VARIANT = """---
 tags: [networking, "http basics"]
@@ -121,7 +121,8 @@ def test_rich_answer_keeps_nested_lists_tables_code_images_and_safe_html(variant
     answer = notes["What is a status code?"]["Model Answer"]
     assert "<li>2xx success<ul>" in answer.replace("\n", "")  # nested, not flattened
     assert "<table>" in answer and "<td>404</td>" in answer
-    assert '<div class="hl"><pre>' in answer and "curl" in answer
+    # the curl block is the answer's only code block, so it is its example: it carries the part's id
+    assert '<div class="hl ad-say-target" id="ad-say-example"><pre>' in answer and "curl" in answer
     assert "<kbd>Ctrl</kbd>" in answer and "<b>bold</b>" in answer
     media = Path(col.media.dir())
     [name] = [p.name for p in media.iterdir() if not p.name.startswith("_ankideploy-")]  # not the course manifest
@@ -157,5 +158,5 @@ def test_plain_text_heading_and_breadcrumb_variants(tmp_path):
     assert result.diagnostics.items == []
     question, row = (n.spec for n in result.planned)
     assert question.deck == "Episode 3 — Data::3.2 — Indexes"
-    assert question.fields[1] == "<p>A sorted structure.</p>\n<ol>\n<li>Faster reads</li>\n<li>Slower writes</li>\n</ol>"
+    assert answer_of(question.fields[1]) == "<p>A sorted structure.</p>\n<ol>\n<li>Faster reads</li>\n<li>Slower writes</li>\n</ol>"
     assert row.fields[:2] == ["B-tree?", "Balanced tree"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import build_decks, import_apkg, new_collection
+from conftest import answer_of, build_decks, import_apkg, new_collection
 from test_cards_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 SHAPES = Path(__file__).resolve().parent / "data" / "shapes"
@@ -74,7 +74,7 @@ def fields(tmp_path_factory):
     for nid in col.find_notes("note:Interview*"):
         note = col.get_note(nid)
         source, line = note["Source"].rsplit(":", 1)
-        imported[(source.split("/")[-1], int(line))] = note["Model Answer"]
+        imported[(source.split("/")[-1], int(line))] = answer_of(note["Model Answer"])  # after "Check yourself"
     col.close()
     answers = {}
     for lesson in LESSONS:

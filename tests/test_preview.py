@@ -70,7 +70,8 @@ def test_each_page_holds_what_anki_rendered(gallery, tmp_path):
             style = re.search(r'<link rel="stylesheet" href="\.\./cards/(style-\d+\.css)">', page).group(1)
             assert (out / "cards" / style).read_text(encoding="utf-8") == card["css"]
     q9 = (out / "cards" / "0009-back.html").read_text(encoding="utf-8")
-    assert '<div class="hl"><pre>' in q9 and "services/user-service/**" in q9
+    # Q9's YAML block is its example: the Check yourself part points at it
+    assert '<div class="hl ad-say-target" id="ad-say-example"><pre>' in q9 and "services/user-service/**" in q9
     assert "id=\"ad-say-aloud\"" in (out / "cards" / "0001-front.html").read_text(encoding="utf-8")
 
 

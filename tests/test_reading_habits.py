@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_decks
+from conftest import answer_of, build_decks
 
 FRONT = '---\nlesson: "8.1"\ntitle: Habits\n---\n# Habits\n\n'
 
@@ -16,7 +16,9 @@ def read(tmp_path: Path, body: str):
     lesson.parent.mkdir(parents=True, exist_ok=True)
     lesson.write_text(FRONT + body, encoding="utf-8")
     result = build_decks([lesson.parent], tmp_path / "dist", use_state=False)
-    cards = [(n.spec.fields[0], n.spec.fields[1]) for n in result.planned]
+    # the answer after its "Check yourself" block (none of these answers has a part to point at)
+    cards = [(n.spec.fields[0], answer_of(n.spec.fields[1]) if n.spec.kind == "interview" else n.spec.fields[1])
+             for n in result.planned]
     problems = [(d.line - 6, d.severity, d.message) for d in result.diagnostics.sorted() if d.severity != "note"]
     return cards, problems
 

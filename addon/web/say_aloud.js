@@ -49,7 +49,20 @@
     timerId = setInterval(tick, 250);
   }
 
+  // A step is marked (and unmarked) with a click: "I have said it".
+  function toggleStep(item) {
+    var done = item.getAttribute("aria-pressed") !== "true";
+    item.setAttribute("aria-pressed", done ? "true" : "false");
+    item.classList.toggle("sa-done", done);
+  }
+
   function onClick(event) {
+    var item = event.target.closest(".sa-item");
+    if (item) {
+      event.preventDefault();
+      toggleStep(item);
+      return;
+    }
     var button = event.target.closest("[data-sayaloud-cmd]");
     if (!button) {
       return;

@@ -33,6 +33,7 @@ class BuildOptions:
     per_lesson: bool = False
     deck: DeckOptions = field(default_factory=DeckOptions)
     say_aloud: bool = True
+    speak_seconds: int = 0  # the speaking timer of the card's own prompt; 0: none
     strict: bool = False
     state_path: Path | None = None  # None: beside the content
     use_state: bool = True
@@ -211,7 +212,7 @@ class _Plan:
 def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, result: BuildResult,
           existing_files: set[str] | None) -> _Plan:
     planner = identity.Planner(old, identity.build_time(), options.refresh)
-    notetype_mods, types = {}, notetypes.load(options.say_aloud)
+    notetype_mods, types = {}, notetypes.load(options.say_aloud, options.speak_seconds)
     for kind, notetype in types.items():
         mod, old_fields = planner.notetype(notetype.id, notetype.name, notetype.signature(), list(notetype.fields))
         notetype_mods[kind] = mod

@@ -75,7 +75,9 @@ def build_options(func):
                      help="Put each level (and the quick-fire rows) in its own subdeck."),
         click.option("--root-deck", default="", help="A deck to nest every episode under."),
         click.option("--no-say-aloud", is_flag=True,
-                     help="Leave the 'Say it aloud' line off the question cards."),
+                     help="Leave the 'Say it aloud' prompt off the question cards."),
+        click.option("--speak-seconds", type=click.IntRange(0, 3600), default=0, show_default=True, metavar="N",
+                     help="Show an N-second speaking timer in the cards' own 'Say it aloud' prompt (0: no timer)."),
         click.option("--state", "state_path", type=click.Path(path_type=Path),
                      help="State file (default: ankideploy-state.json beside the content). Commit it."),
         click.option("--no-state", is_flag=True, help="Neither read nor write a state file."),
@@ -100,8 +102,8 @@ def build_options(func):
 @main.command()
 @PATHS
 @build_options
-def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, state_path,
-          no_state, refresh, strict, release, no_cache, jobs, debug, topic_subdecks, default_level):
+def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, no_say_aloud, speak_seconds,
+          state_path, no_state, refresh, strict, release, no_cache, jobs, debug, topic_subdecks, default_level):
     """Build .apkg decks from lesson files and folders (default: content/)."""
     from .report import print_build
 
@@ -111,9 +113,9 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
         from .notes import DeckOptions
         options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
                                deck=DeckOptions(level_subdecks, root_deck, topic_subdecks),
-                               say_aloud=not no_say_aloud, strict=strict, state_path=state_path,
-                               use_state=not no_state, jobs=jobs, refresh=refresh, default_level=default_level or "",
-                               release=release,
+                               say_aloud=not no_say_aloud, speak_seconds=speak_seconds, strict=strict,
+                               state_path=state_path, use_state=not no_state, jobs=jobs, refresh=refresh,
+                               default_level=default_level or "", release=release,
                                cache_dir=None if no_cache else default_folder())
         return _with_progress(lambda progress, on_files: run_build(_paths(paths), options, progress, on_files))
 
@@ -145,13 +147,15 @@ def _with_progress(action):
 
 @main.command()
 @PATHS
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (with --coverage, a missing part too).")
 @click.option("--explain", is_flag=True,
               help="Print each lesson as read: every card with its line, level and where the level came from,"
                    " and every skipped block with its reason.")
+@click.option("--coverage", is_flag=True,
+              help="Print, per question, which of definition, example and pitfall its model answer covers.")
 @DEFAULT_LEVEL
 @click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
-def check(paths, strict, explain, default_level, debug):
+def check(paths, strict, explain, coverage, default_level, debug):
     """Parse and validate lessons; report every problem; write nothing (but the render cache)."""
     def run():
         from .build import BuildOptions, build as run_build
@@ -162,11 +166,23 @@ def check(paths, strict, explain, default_level, debug):
     if explain:
         _guard(debug, lambda: _explain(_paths(paths), default_level))
     result = _guard(debug, run)
+    table = _guard(debug, lambda: _coverage(paths, result, strict, default_level)) if coverage else None
     _print_diagnostics(result.diagnostics)
+    if table:
+        click.echo(table)
     notes = result.note_count
     if not (result.diagnostics.error_count or result.diagnostics.warning_count):
         click.echo(f"ok: {len(result.rows)} lesson{'s' * (len(result.rows) != 1)}, {notes} notes")
     sys.exit(1 if result.failed(strict) else 0)
+
+
+def _coverage(paths, result, strict: bool, default_level: str | None) -> str:
+    """check --coverage: the table of parts per question; with --strict a missing part is a warning."""
+    from .coverage import coverage_report, lesson_coverage, warn_missing
+    lessons = lesson_coverage(_paths(paths), default_level or "")
+    if strict:
+        warn_missing(lessons, result.diagnostics)
+    return coverage_report(lessons)
 
 
 def _explain(paths: list[Path], default_level: str | None) -> None:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import identity
+from .answer_parts import with_check_yourself
 from .lesson import Lesson, Level, Location, Question, QuickFire
 from .render import Renderer
 from .sources.levels import topic_name, topic_tag
@@ -119,7 +120,8 @@ def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
         text += render.block(question.detail.text, question.detail.line)
     why = render.inline(question.why.text, question.why.line) if question.why else ""
     level = question.level
-    fields = [text, render.block(question.answer.text, question.answer.line), why, level.title if level else "",
+    fields = [text, with_check_yourself(render.block(question.answer.text, question.answer.line)), why,
+              level.title if level else "",
               *context.names, context.source(line)]
     tags = [LEVEL_TAG.format(level.value) if level else "", topic_tag(question.topic) if question.topic else "",
             *context.tags, *map(clean_tag, question.tags)]

@@ -89,3 +89,21 @@ def test_topic_subdecks_only_when_asked(tmp_path):
         assert storage and all("topic::storage" in col.get_note(n).tags for n in storage)
     finally:
         col.close()
+
+
+def test_a_question_without_a_level_shows_no_level_badge(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(SHAPES / "12-no-levels.md", course / "12.md")
+    shutil.copy(SHAPES / "01-house-variants.md", course / "01.md")
+    result = build_decks([course], tmp_path / "dist", use_state=False)
+    col = new_collection(tmp_path / "anki")
+    try:
+        import_apkg(col, result.packages[0])
+        for cid in col.find_cards("note:Interview*"):
+            card = col.get_card(cid)
+            level = card.note()["Level"]
+            assert ("ad-badge" in card.question()) == bool(level), (level, card.question()[:200])
+        assert any(not col.get_card(c).note()["Level"] for c in col.find_cards("note:Interview*"))
+    finally:
+        col.close()

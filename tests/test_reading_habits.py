@@ -64,3 +64,32 @@ def test_a_file_with_no_questions_points_at_what_nearly_was_one(tmp_path):
     _, problems = read(tmp_path, "## Notes\n\nSome prose.\n\n**Any questions?**\n")
     assert len(problems) == 1 and problems[0][1] == "error"
     assert "not an interview-question lesson" in problems[0][2] and "line 11 looks like one" in problems[0][2]
+
+
+def test_numbered_questions_set_in_code_with_the_answer_on_the_next_line(tmp_path):
+    body = ("## Basic\n\n`1) Tell me about a project you led.`<br>\nThe billing rewrite: I planned it and shipped it.\n\n"
+            "`2) Why this team?`<br>\nIts product is one I use every day.\n")
+    got, problems = read(tmp_path, body)
+    assert got == [("Tell me about a project you led.", "<p>The billing rewrite: I planned it and shipped it.</p>"),
+                   ("Why this team?", "<p>Its product is one I use every day.</p>")]
+    assert problems == []
+
+
+def test_a_numbered_item_with_an_indented_answer_label_is_a_question(tmp_path):
+    body = ("## Hard\n\n1. Explain how a mark-and-sweep collector works\n\n"
+            "    `Answer`: It marks what the roots reach, then frees the rest.\n")
+    got, problems = read(tmp_path, body)
+    assert got == [("Explain how a mark-and-sweep collector works",
+                    "<p>It marks what the roots reach, then frees the rest.</p>")]
+    assert problems == []
+
+
+def test_a_list_of_questions_with_answers_on_the_next_line(tmp_path):
+    body = ("- What is a slice?\nA view over an array with a length and a capacity.\n"
+            "- What is a map?\nA hash table from keys to values.\n"
+            "- Why is a nil slice usable?\nAppending to it allocates.\n"
+            "- Explain what a rune is.\nAn int32 holding one Unicode code point.\n")
+    got, problems = read(tmp_path, body)
+    assert [q for q, _ in got] == ["What is a slice?", "What is a map?", "Why is a nil slice usable?",
+                                   "Explain what a rune is."]
+    assert got[3][1] == "<p>An int32 holding one Unicode code point.</p>" and problems == []

@@ -42,6 +42,8 @@ def label_of(line: str) -> tuple[str, str] | None:
     if not _may_be_label(line):
         return None  # most lines: no label word at their start
     text = line.strip()
+    if text[:1] == "`":
+        text = text.replace("`", "", 2)  # "`Answer`:" as some authors set their labels
     if m := ANS_DOT_RE.match(text, 0, LABEL_WINDOW):
         return "answer", text[m.end():]
     start = 0
@@ -70,7 +72,7 @@ def label_of(line: str) -> tuple[str, str] | None:
 
 def _may_be_label(line: str) -> bool:
     """A cheap first test with string operations only: most lines fail it at once."""
-    text = line[:40].lstrip(" \t#>*_")
+    text = line[:40].lstrip(" \t#>*_`")
     first = text[:1]
     if first in LABEL_FIRST:
         return text[:12].lower().startswith(LABEL_STARTS)

@@ -41,9 +41,11 @@ SUMMARY_RE = re.compile(r"<summary\b[^>]{0,200}>(?P<inner>.*?)</summary\s{0,3}>"
 DETAILS_CLOSE = "</details"
 TAG_RE = re.compile(r"<(?!!--)[^<>]{0,200}>")
 BOLD_Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:\*\*|__)[ \t]{0,2}Q(?:uestion)?[ \t.]{0,2}(?:\d{1,6}[a-z]?)?[ \t]{0,2}[:.)]", re.I)
+# "`1) Tell me about yourself.`<br>": a numbered question set in code, the answer on the next line
+CODE_QUESTION_RE = re.compile(r"`(?P<q>\d{1,4}[.)][ \t][^`]{1,500})`[ \t]{0,3}(?:<br\s{0,3}/?>)?[ \t]*$")
 BR_RE = re.compile(r"<br\s{0,3}/?>", re.I)
 WINDOW = 2000  # a question line longer than this is prose
-SHAPE_STARTS = frozenset("<*_-+#Qq0123456789")  # the first character of every question shape
+SHAPE_STARTS = frozenset("<*_-+#Qq0123456789`\t")  # the first character of every question shape
 ANSWER_SHAPE_STARTS = frozenset("<*_Qq")  # of those that may stand inside an answer (numbered, continuing)
 
 
@@ -142,6 +144,8 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
     numbered_bold = False if answer else _numbered_bold_style(lines, fenced)
     list_style = False if answer else _list_question_style(lines, fenced) or _bold_list_style(lines, fenced)
     loose = False if answer else _loose_style(lines, fenced)
+    code_style = not answer and sum(bool(CODE_QUESTION_RE.match(t)) for (_, t), f in zip(lines, fenced)
+                                    if not f and t[:1] == "`") >= 2
     ends = _details_ends(lines, fenced)
     stray: list[tuple[int, str]] = []
     found: list[ShapeQuestion] = []
@@ -149,7 +153,7 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
     while i < len(lines):
         number, text = lines[i]
         skip = fenced[i] or (answer and text.lstrip(" ")[:1] not in ANSWER_SHAPE_STARTS)
-        question = None if skip else _start(lines, fenced, i, numbered_bold, ends, list_style, loose)
+        question = None if skip else _start(lines, fenced, i, numbered_bold, ends, list_style, loose, code_style)
         if question and after is not None:
             expected = _number(found[-1]) + 1 if found else after + 1
             if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
@@ -219,8 +223,8 @@ def _list_question_style(lines, fenced) -> bool:
         if in_fence or len(text) > WINDOW or not (m := LIST_ITEM_RE.match(text)):
             continue
         following = lines[index + 1][1] if index + 1 < len(lines) else ""
-        if without_comments(m.group("inner")).strip().endswith("?") and following[:1] in (" ", "\t") \
-                and following.strip():
+        answered = following.strip() and (following[:1] in (" ", "\t") or _lazy(following))
+        if _plain(m.group("inner")).endswith("?") and answered:
             count += 1
             if count >= 3:
                 return True
@@ -258,19 +262,23 @@ def _loose_style(lines, fenced) -> bool:
 
 
 def _start(lines, fenced, i, numbered_bold: str, ends: dict[int, int], list_style: bool = False,
-           loose: bool = False):
+           loose: bool = False, code_style: bool = False):
     """The question starting at line ``i`` and the index after what it consumed, or None."""
     number, text = lines[i]
     if text.lstrip(" ")[:1] not in SHAPE_STARTS:
         return None  # prose: no shape starts with a letter other than Q
     if DETAILS_OPEN_RE.match(text):
         return _details(lines, i, ends.get(i, i + 1))
-    if list_style and (m := LIST_ITEM_RE.match(text[:WINDOW])) and not m.group("indent"):
+    if (m := LIST_ITEM_RE.match(text[:WINDOW])) and not m.group("indent") and (
+            list_style or _labelled_below(lines, fenced, i)):
         if item := _list_item(lines, fenced, i, m, False):
             return item
     if found := list_question(text, list_style):
         if item := _list_item(lines, fenced, i, *found, loose=loose and _ends_in_question(text)):
             return item
+    if code_style and (m := CODE_QUESTION_RE.match(text)):
+        shape = ShapeQuestion(m.group("q"), number, "bold", IdSite(number, "end"), numbered=True)
+        return shape, i + 1
     if parts := q_label(text):
         qn, question = parts
         question, j = _continued(lines, fenced, i + 1, question)
@@ -356,6 +364,15 @@ def _list_item(lines, fenced, i, m: re.Match, bold: bool = True, loose: bool = F
         return None  # "- Is it fast?" with nothing under it: a list, not a question
     shape.closed = True
     return shape, j
+
+
+def _labelled_below(lines, fenced, i: int) -> bool:
+    """'1. Explain how GC works' with '    Answer: ...' indented under it: a question by its label."""
+    for j in range(i + 1, min(i + 4, len(lines))):
+        text = lines[j][1]
+        if text.strip():
+            return not fenced[j] and text[:1] in (" ", "\t") and bool(label_of(text)) and label_of(text)[0] == "answer"
+    return False
 
 
 def _lazy(text: str) -> bool:

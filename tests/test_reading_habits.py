@@ -100,3 +100,12 @@ def test_a_list_of_questions_with_answers_on_the_next_line(tmp_path):
     assert [q for q, _ in got] == ["What is a slice?", "What is a map?", "Why is a nil slice usable?",
                                    "Explain what a rune is."]
     assert got[3][1] == "<p>An int32 holding one Unicode code point.</p>" and problems == []
+
+
+def test_a_plain_line_titling_the_next_questions_is_not_part_of_the_answer_above(tmp_path):
+    body = ("Q: What is a bean?\nA: An object the container creates and wires.\n\nInjection and Scopes\n\n"
+            "Q: What is constructor injection?\nA: Dependencies given through the constructor.\n")
+    got, problems = read(tmp_path, body)
+    assert got == [("What is a bean?", "<p>An object the container creates and wires.</p>"),
+                   ("What is constructor injection?", "<p>Dependencies given through the constructor.</p>")]
+    assert problems == [(4, "warning", "text outside the questions of this section is not part of any card")]

@@ -163,8 +163,28 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
             i += 1
             continue
         question, i = question
+        if found and _open(found[-1]):
+            stray.extend(_section_label(found[-1]))
         found.append(question)
     return stray, found
+
+
+def _section_label(question: ShapeQuestion) -> list[tuple[int, str]]:
+    """A short line standing alone at the end of an open question's lines, just before the next
+    question ('Dependency Injection & Bean Management'), titles what follows: it leaves the answer."""
+    body = question.lines
+    end = len(body)
+    while end and not body[end - 1][1].strip():
+        end -= 1
+    if end < 3 or body[end - 2][1].strip():
+        return []
+    number, text = body[end - 1]
+    stripped = text.strip()
+    if len(stripped) > 60 or len(stripped.split()) > 8 or stripped[-1:] in ".:;?!,)" or text[:1] in (" ", "\t") \
+            or stripped[:1] in "-*+|<#>`0123456789" or not any(t.strip() for _, t in body[:end - 2]):
+        return []
+    question.lines = body[:end - 1] + body[end:]
+    return [(number, text)]
 
 
 def _number(question: ShapeQuestion) -> int:

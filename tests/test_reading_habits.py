@@ -109,3 +109,14 @@ def test_a_plain_line_titling_the_next_questions_is_not_part_of_the_answer_above
     assert got == [("What is a bean?", "<p>An object the container creates and wires.</p>"),
                    ("What is constructor injection?", "<p>Dependencies given through the constructor.</p>")]
     assert problems == [(4, "warning", "text outside the questions of this section is not part of any card")]
+
+
+def test_numbered_bold_questions_keep_their_numbering_even_without_a_question_mark(tmp_path):
+    body = ("**1. What is an index?**\n\nA structure that finds rows without a full scan.\n\n"
+            "**2. What are the join types? Name them.**\n\nInner, left, right and full.\n\n"
+            "**3. What is a view?**\n\nA stored query. It is built in two steps:\n\n**1. Define** the query.\n\n"
+            "**2. Name** it.\n\n**4. What does VACUUM do?**\n\nIt reclaims space from dead rows.\n")
+    got, problems = read(tmp_path, body)
+    assert [q for q, _ in got] == ["What is an index?", "What are the join types? Name them.", "What is a view?",
+                                   "What does VACUUM do?"]
+    assert "Define" in got[2][1] and "Name" in got[2][1] and problems == []

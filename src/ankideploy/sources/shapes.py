@@ -61,6 +61,7 @@ class ShapeQuestion:
     numbered: bool = False
     number: str = ""  # as written, "" when unnumbered
     closed: bool = False  # a list item or <details> block has ended: later lines are not its
+    unasked: bool = False  # a numbered bold line without '?' among questions that have one
 
 
 def question_like(text: str) -> bool:
@@ -158,6 +159,11 @@ def split_region(lines: list[tuple[int, str]], fenced: list[bool],
             expected = _number(found[-1]) + 1 if found else after + 1
             if question[0].shape == "list" or after < 0 or _number(question[0]) != expected:
                 question = None
+        if question and question[0].unasked and not (found and _number(question[0]) == _number(found[-1]) + 1):
+            question = None  # "**3. Edge sites**" in an answer; "**3. Name them.**" after Q2 is a question
+        elif question and numbered_bold and question[0].shape == "bold" and question[0].numbered and found \
+                and found[-1].numbered and 0 <= _number(question[0]) <= _number(found[-1]):
+            question = None  # "**1. Define** the query." inside the answer to "**3. ...?**": numbers only go up
         if question is None:
             (found[-1].lines if found and _open(found[-1]) else stray).append((number, text))
             i += 1
@@ -313,10 +319,10 @@ def _start(lines, fenced, i, numbered_bold: str, ends: dict[int, int], list_styl
         labelled = bool(BOLD_Q_LABEL_RE.match(text))  # "**Q: Compare A and B**" says it is a question
         if not labelled and numbered_bold and not is_numbered(question):
             return None
-        if not labelled and numbered_bold == "asked" and not _plain(question).endswith("?"):
-            return None
+        unasked = not labelled and numbered_bold == "asked" and not _plain(question).endswith("?")
         rest, stamps = _stamps_apart(rest)
-        shape = ShapeQuestion(question + stamps, number, "bold", IdSite(number, "end"), numbered=is_numbered(question))
+        shape = ShapeQuestion(question + stamps, number, "bold", IdSite(number, "end"), numbered=is_numbered(question),
+                              unasked=unasked)
         if rest:
             shape.lines.append((number, rest))
         return shape, i + 1

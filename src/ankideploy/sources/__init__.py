@@ -45,6 +45,9 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics) -> Lesson | No
     if breadcrumb is None and parsed.h1 and is_breadcrumb(parsed.h1.text):
         breadcrumb = parsed.h1.text
     meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, diags)
+    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
+    if stray:
+        diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     questions, quick_fire, how_to = collect(parsed, dialect, path, diags)
     return Lesson(path=file.source, lesson_id=meta.lesson_id, title=meta.title, episode=meta.episode,
                   episode_title=meta.episode_title, summary=summary_of(_intro(parsed, plain)),

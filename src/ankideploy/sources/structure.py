@@ -308,10 +308,6 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics):
         diags.error(path, heading.line, f"'{heading.text}' looks like a question but is a level-{heading.depth}"
                     " heading, so it would be read as part of the answer above; write it as '### "
                     + heading.text + "'")
-    from .metadata import is_breadcrumb  # metadata imports this module
-    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
-    if stray:
-        diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     for section in parsed.sections:
         kind = classify(section.heading.text)
         if kind == "level":

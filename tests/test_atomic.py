@@ -280,7 +280,7 @@ main()
     ("package", r"^\.interview-questions\.apkg\..*\.tmp$"),
     pytest.param("state file", r"^\.ankideploy-state\.json\..*\.tmp$"),
     pytest.param("report", r"^\.ankideploy-report\.json\..*\.tmp$"),
-    pytest.param("render cache", r"\.pickle\..*\.tmp$"),
+    pytest.param("render cache", r"\.json\..*\.tmp$"),
 ])
 def test_kill_just_before_a_rename_leaves_no_temporary_after_the_next_build(tmp_path, victim, pattern):
     """Deterministic: the build kills itself (SIGKILL) just before it renames the temporary into place."""

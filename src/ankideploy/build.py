@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import identity, notetypes
-from .cache import RenderCache
+from .cache import CachedRenderer, RenderCache
 from .diagnostics import Diagnostic, Diagnostics
 from .lesson import Lesson
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
@@ -85,44 +85,41 @@ class Settings:
     validate_only: bool
 
 
-def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict[str, tuple]]:
-    """Read, parse and render one lesson file; also the image files it depended on."""
+def process_file(file: SourceFile, settings: Settings, cache_dir: Path | None = None) -> FileResult:
+    """Read, parse and render one lesson file. The lesson is always parsed from its source (ids
+    and GUIDs never come from the cache); only rendered Markdown may be served from the cache."""
     diags = Diagnostics()
     lesson = read_lesson(file, diags)
     notes, deck, desc, media = [], "", "", Media()
     if lesson is not None:
-        renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
-                            validate_only=settings.validate_only)
+        cache = RenderCache(cache_dir)
+        key = cache.key(file, settings)
+        renderer = CachedRenderer(Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
+                                           validate_only=settings.validate_only), cache.load(key), file.root)
         notes = lesson_notes(lesson, renderer, settings.deck)
         deck = lesson_deck(lesson, settings.deck)
         desc = description(lesson, renderer)
-    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items), media.checked
+        if renderer.changed:
+            cache.save(key, renderer.used)
+    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items)
 
 
 def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
-    """Results from the cache where valid; the rest rendered, on every core when there are many."""
+    """Every file processed, on every core when there are many."""
     settings = Settings(options.deck, validate_only=not options.write)
-    cache = RenderCache(options.cache_dir)
-    keys = [cache.key(file, settings) for file in files]
-    results: list[FileResult | None] = [cache.get(key) for key in keys]
-    todo = [i for i, result in enumerate(results) if result is None]
-    progress(len(files) - len(todo))
-    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(todo) // 4))
-    if jobs == 1 or len(todo) < PARALLEL_THRESHOLD:
-        done = (process_file(files[i], settings) for i in todo)
-        return _collect(results, todo, done, keys, cache, progress)
+    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4))
+    if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
+        return [_done(process_file(file, settings, options.cache_dir), progress) for file in files]
     from concurrent.futures import ProcessPoolExecutor  # worker start-up costs: only when used
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = pool.map(process_file, [files[i] for i in todo], [settings] * len(todo), chunksize=4)
-        return _collect(results, todo, done, keys, cache, progress)
+        done = pool.map(process_file, files, [settings] * len(files), [options.cache_dir] * len(files),
+                        chunksize=4)
+        return [_done(result, progress) for result in done]
 
 
-def _collect(results, todo, done, keys, cache: RenderCache, progress) -> list[FileResult]:
-    for i, (result, deps) in zip(todo, done):
-        results[i] = result
-        cache.put(keys[i], result, deps)
-        progress(1)
-    return results
+def _done(result: FileResult, progress) -> FileResult:
+    progress(1)
+    return result
 
 
 def state_location(root: Path, options: BuildOptions) -> Path | None:

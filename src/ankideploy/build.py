@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,21 +148,27 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
     state_path = state_location(root, options)
-    whole_course = any(p.is_dir() and p.resolve() == root.resolve() for p in paths)
-    existing = {f.source for f in files} if whole_course else None
-    plan = _plan(good, identity.State.load(state_path), options, result, existing)
-    result.planned = plan.notes
-    result.note_count = sum(len(r.notes) for r in good)
-    if options.write and good and not (options.strict and diags.items):
-        _write(good, plan, options, result)
-        _clean_up_after_killed_builds(options, state_path)
-        if state_path is not None:
-            _save_state(plan.state, state_path, result)
+    # The state is read, planned against and written back by one build at a time.
+    with identity.state_lock(state_path if options.write else None, _say):
+        whole_course = any(p.is_dir() and p.resolve() == root.resolve() for p in paths)
+        existing = {f.source for f in files} if whole_course else None
+        plan = _plan(good, identity.State.load(state_path), options, result, existing)
+        result.planned = plan.notes
+        result.note_count = sum(len(r.notes) for r in good)
+        if options.write and good and not (options.strict and diags.items):
+            _write(good, plan, options, result)
+            _clean_up_after_killed_builds(options, state_path)
+            if state_path is not None:
+                _save_state(plan.state, state_path, result)
     if options.write:
         # Always, so a failed build never leaves the previous build's report to be read as its own.
         options.out_dir.mkdir(parents=True, exist_ok=True)
         result.report = write_report(result, options.out_dir)
     return result
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None) -> None:

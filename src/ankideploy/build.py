@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import identity, notetypes
 from .cache import CachedRenderer, RenderCache
-from .diagnostics import Diagnostic, Diagnostics
+from .diagnostics import Diagnostic, Diagnostics, UserError
 from .lesson import Lesson
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
 from .atomic import remove_stale_temporaries
@@ -22,7 +23,7 @@ from .package import PackageNote, write_package
 from .render import Media, Renderer
 from .report import REPORT_FILE, write_report
 from .sources import SourceFile, discover, read_lesson
-from .sources.files import course_root
+from .sources.files import course_root, shown_path
 
 PARALLEL_THRESHOLD = 8  # below this, starting worker processes costs more than it saves
 
@@ -130,12 +131,16 @@ def state_location(root: Path, options: BuildOptions) -> Path | None:
 
 
 def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
+    if problem := package_name_problem(options.package_name):
+        raise UserError(f"package name {options.package_name!r} {problem}")
     if options.write:
         # Whatever happens next, the last build's report must not pass for this one's.
         (options.out_dir / REPORT_FILE).unlink(missing_ok=True)
     diags = Diagnostics()
     root = course_root(paths)
     files = discover(paths, diags, root)
+    if not files and not diags.error_count:
+        diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
     on_files(len(files))
     results = _process_all(files, options, progress)
     for result in results:
@@ -160,11 +165,34 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
             _clean_up_after_killed_builds(options, state_path)
             if state_path is not None:
                 _save_state(plan.state, state_path, result)
+    if options.write and result.failed(options.strict):
+        _notice_stale(options.out_dir, result)
     if options.write:
         # Always, so a failed build never leaves the previous build's report to be read as its own.
-        options.out_dir.mkdir(parents=True, exist_ok=True)
-        result.report = write_report(result, options.out_dir)
+        try:
+            options.out_dir.mkdir(parents=True, exist_ok=True)
+            result.report = write_report(result, options.out_dir)
+        except OSError as exc:
+            raise UserError(f"cannot write {options.out_dir / REPORT_FILE}: {_reason(exc)}") from exc
     return result
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, sqlite3.Error):  # SQLite says "disk I/O error" for a full disk or a size limit
+        return f"{exc} (is the disk full, or a file size limit reached?)"
+    return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _notice_stale(out_dir: Path, result: BuildResult) -> None:
+    """After a failed build, the packages it did not (re)write are older than the content."""
+    try:
+        older = sorted(p for p in out_dir.glob("*.apkg") if p.is_file() and p not in result.packages)
+    except OSError:
+        return
+    if older:
+        shown = ", ".join(shown_path(p) for p in older[:5]) + (f" and {len(older) - 5} more" if len(older) > 5 else "")
+        result.notices.append(f"this build failed, so {shown} {'is' if len(older) == 1 else 'are'} from an"
+                              " earlier build and may not match the content: do not hand them out")
 
 
 def _say(message: str) -> None:
@@ -246,8 +274,9 @@ def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
     if count:
         where = ", ".join(files[:3]) + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
         result.notices.append(
-            f"{count} question{'s' * (count != 1)} without an id ({where}): their notes are known by their text,"
-            " so editing that text makes a new note; run 'ankideploy stamp' and commit the result")
+            f"{count} note{'s' * (count != 1)} without an id (questions and quick-fire rows; {where}): they are"
+            " known by their question's text, so editing that text makes a new note; run 'ankideploy stamp'"
+            " and commit the result")
 
 
 def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult,
@@ -276,8 +305,8 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
             _package_file(members[0]) if options.per_lesson else f"{options.package_name}.apkg", names)
         try:
             write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media)
-        except OSError as exc:  # a full disk, a read-only folder: say which file could not be written
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
+        except (OSError, sqlite3.Error) as exc:  # a full disk, a size limit, a read-only folder
+            raise UserError(f"cannot write {target}: {_reason(exc)}") from exc
         result.packages.append(target)
         for row in rows:
             row.package = str(target)
@@ -294,10 +323,35 @@ def _unique_name(name: str, taken: set[str]) -> str:
 
 
 def _package_file(result: FileResult) -> str:
-    """A plain file name: whatever front matter says, a package never lands outside the output folder."""
-    lesson = re.sub(r"[^A-Za-z0-9.]+", "-", result.lesson.lesson_id).strip(".-") or "lesson"
-    slug = re.sub(r"[^a-z0-9]+", "-", result.lesson.title.lower()).strip("-")
+    """A plain, short file name: whatever front matter says, a package never lands outside the
+    output folder, and a long title never makes a name the file system refuses."""
+    lesson = _shorten(re.sub(r"[^A-Za-z0-9.]+", "-", result.lesson.lesson_id).strip(".-"), 40) or "lesson"
+    slug = _shorten(re.sub(r"[^a-z0-9]+", "-", result.lesson.title.lower()).strip("-"), MAX_NAME - len(lesson) - 1)
     return f"{lesson}-{slug}.apkg" if slug else f"{lesson}.apkg"
+
+
+MAX_NAME = 100  # characters before ".apkg": room for "-2" and the temporary's ".NAME.PID.RANDOM.tmp"
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word ('-') where there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return (cut.rsplit("-", 1)[0] if "-" in cut[limit // 2:] else cut).strip(".-")
+
+
+def package_name_problem(name: str) -> str | None:
+    """Why ``--name`` cannot name a package file in the output folder, or None when it can."""
+    if not name or name.strip() != name:
+        return "must be a plain file name without spaces around it"
+    if any(sep in name for sep in ("/", "\\", os.sep, os.altsep or "/")) or name in (".", ".."):
+        return "must be a file name, not a path (use -o to choose the folder)"
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        return "must not hold control characters"
+    if len(name.encode("utf-8")) > MAX_NAME:
+        return f"is longer than {MAX_NAME} bytes"
+    return None
 
 
 def _save_state(state: identity.State, path: Path, result: BuildResult) -> None:

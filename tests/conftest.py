@@ -78,3 +78,19 @@ def collection(tmp_path):
     col = new_collection(tmp_path / "anki")
     yield col
     col.close()
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(module: str):
+    """The module, imported; without it the test is skipped, except under CI=true, where the test
+    dependencies are installed and a missing one fails the run instead of hiding tests."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if in_ci():
+            pytest.fail(f"{module} cannot be imported ({exc}); CI installs every test dependency")
+        pytest.skip(f"{module} is not installed")

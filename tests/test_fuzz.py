@@ -8,6 +8,7 @@ examples; ``-m slow`` runs more than ten thousand per strategy.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -33,7 +34,9 @@ def fast(n: int):
 
 
 def slow(n: int = 10_000):
-    return settings(max_examples=n, deadline=None, suppress_health_check=SUPPRESS)
+    """``n`` examples, scaled by ANKIDEPLOY_FUZZ_SCALE (CI runs a few minutes' worth: see .ci/run)."""
+    scale = float(os.environ.get("ANKIDEPLOY_FUZZ_SCALE", "1") or 1)
+    return settings(max_examples=max(10, int(n * scale)), deadline=None, suppress_health_check=SUPPRESS)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from ankideploy.cli import main
-from conftest import CONTENT
+from conftest import CONTENT, require
 from test_cards_browser import CHROMIUM, browser, render_lesson, write_wide_lesson  # noqa: F401 (fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def preview(*args, env=None):
 @pytest.fixture(scope="module")
 def gallery(tmp_path_factory):
     """The gallery of content/ (lesson 6.9), written once for the module."""
-    pytest.importorskip("anki")
+    require("anki")
     out = tmp_path_factory.mktemp("preview") / "out"
     result = preview(CONTENT, "-o", out)
     assert result.exit_code == 0, result.output
@@ -90,7 +90,7 @@ def test_gallery_opens_from_the_file_system(gallery):
 
 
 def test_rerun_replaces_the_pages_of_an_earlier_preview(tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     out = tmp_path / "out"
     assert preview(CONTENT, "-o", out).exit_code == 0
     (out / "notes.txt").write_text("mine")
@@ -106,7 +106,7 @@ def test_rerun_replaces_the_pages_of_an_earlier_preview(tmp_path):
 
 
 def test_content_errors_are_reported_and_fail(tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     root = write_wide_lesson(tmp_path / "content")
     (root / "episode-9-stress" / "wide.png").unlink()
     result = preview(root, "-o", tmp_path / "out")  # the runner's output holds stderr too
@@ -126,7 +126,7 @@ def test_without_anki_it_says_how_to_install_it(tmp_path):
 
 
 def test_png_without_chromium_says_so_and_still_writes_the_gallery(tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     empty = tmp_path / "bin"
     empty.mkdir()
     out = tmp_path / "out"
@@ -175,7 +175,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.browser
 def test_png_screenshots_of_every_side_phone_and_desktop_light_and_dark(browser, tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     out = tmp_path / "out"
     result = preview(write_wide_lesson(tmp_path / "content"), "-o", out, "--png",
                      env={"ANKIDEPLOY_CHROMIUM": CHROMIUM})

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import markdown
 
 from .diagnostics import Diagnostics
+from .guards import busiest_paragraph, escape_at, longest_line, unclosed_tag_openers
 from .highlight import HighlightedFences
 from .lists import NESTED_ITEM_RE, nesting_depth, normalise_lists
 from .media import Bundler, Media
@@ -29,6 +30,11 @@ RENDERER_VERSION = "1"
 MAX_NESTING = 40
 MAX_BRACKETS = 500
 MAX_LINE = 10_000  # characters; no real answer has a line near this
+MAX_PARAGRAPH_TOKENS = 2_000  # inline markup characters in one paragraph; a busy real one has a few hundred
+# Unclosed tag openers may cost html.parser this many scans of the whole block before they are escaped.
+MAX_TAG_SCAN_FACTOR = 8
+MAX_TAG_SCAN_SLACK = 200_000
+MAX_REMOVAL_WARNINGS = 50  # per block; the rest is one count
 IMG_RE = re.compile(r"<img\b[^>]*>")
 ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
 # Markdown can only produce attributes (URLs) from link and image syntax, and tags from raw HTML:
@@ -66,12 +72,8 @@ class Renderer:
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
-        longest = max(len(part) for part in text.split("\n"))
-        if longest > MAX_LINE:
-            # python-markdown is quadratic in the inline tokens of one paragraph: such a line is
-            # shown as the text it is, escaped, rather than stalling the build.
-            self.diags.warning(self.path, line, f"a line of {longest} characters is too long to format;"
-                               " shown as plain text")
+        if (why := self._too_costly(text)) is not None:
+            self.diags.warning(self.path, line, f"{why}; shown as plain text")
             return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n") if part.strip())
         text = self._guard_input(text, line)
         if text is None or (self.validate_only and not NEEDS_SANITISER_RE.search(text)):
@@ -87,6 +89,16 @@ class Renderer:
             return raw
         return self._safe(raw, text, line)
 
+    @staticmethod
+    def _too_costly(text: str) -> str | None:
+        """Why python-markdown would take more than linear time over this block, if it would: it is
+        quadratic in the inline tokens of one paragraph (and so of one line)."""
+        if (longest := longest_line(text)) > MAX_LINE:
+            return f"a line of {longest} characters is too long to format"
+        if (tokens := busiest_paragraph(text)) > MAX_PARAGRAPH_TOKENS:
+            return f"a paragraph with {tokens} markup characters (& * _ ` [ ] < > ! \\ ~) is too busy to format"
+        return None
+
     def _guard_input(self, text: str, line: int) -> str | None:
         """Refuse what python-markdown cannot render in reasonable time and space."""
         if nesting_depth(text) > MAX_NESTING:
@@ -98,6 +110,11 @@ class Renderer:
             self.diags.warning(self.path, line, f"{brackets} '[' in one block: too many to look for links;"
                                " shown as plain text")
             text = text.replace("[", "\\[")
+        unclosed, cost = unclosed_tag_openers(text)
+        if cost > MAX_TAG_SCAN_FACTOR * len(text) + MAX_TAG_SCAN_SLACK:
+            # html.parser scans each unclosed '<a' to the next '>': show them as text instead.
+            self.diags.warning(self.path, line, f"{len(unclosed)} '<' that no '>' closes in one block: shown as text")
+            text = escape_at(text, unclosed)
         return text
 
     def inline(self, text: str, line: int) -> str:
@@ -111,8 +128,12 @@ class Renderer:
 
     def _safe(self, raw: str, source: str, line: int) -> str:
         locate = Locator(source, line)
-        for what, needles in removals(raw):
+        found = removals(raw)
+        for what, needles in found[:MAX_REMOVAL_WARNINGS]:
             self.diags.warning(self.path, locate(*needles), f"removed {printable(what)}: not allowed in cards")
+        if len(found) > MAX_REMOVAL_WARNINGS:
+            self.diags.warning(self.path, line, f"removed {len(found) - MAX_REMOVAL_WARNINGS} more elements,"
+                               " attributes or URLs not allowed in cards from this block")
         safe = clean(raw)
         if "<img" in safe:
             locate_image = Locator(source, line)

@@ -73,17 +73,37 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 class Locator:
     """The source line of each reported thing: things are found in document order, so each
-    search starts after the previous find (two alike on different lines get their own lines)."""
+    search starts after the previous find (two alike on different lines get their own lines).
+
+    Linear in the source however many things are reported: lines are counted only over the
+    text between two finds, a pattern once missed is not searched again (the cursor only moves
+    forward, so it cannot appear later), and after ``MAX_MISSES`` misses nothing is searched."""
+
+    MAX_MISSES = 20
 
     def __init__(self, source: str, line: int):
         self.source, self.line, self.cursor = source, line, 0
+        self.counted, self.newlines = 0, 0  # newlines in source[:counted]
+        self.missed: set[str] = set()
 
     def __call__(self, *patterns: str) -> int:
         for pattern in patterns:
-            if pattern and (m := re.compile(pattern, re.I).search(self.source, self.cursor)):
-                self.cursor = m.end()
-                return self.line + self.source.count("\n", 0, m.start())
-        return self.line + self.source.count("\n", 0, self.cursor)
+            if not pattern or pattern in self.missed or len(self.missed) >= self.MAX_MISSES:
+                continue
+            m = re.compile(pattern, re.I).search(self.source, self.cursor)
+            if m is None:
+                self.missed.add(pattern)
+                continue
+            self.cursor = m.end()
+            return self.line + self._newlines_before(m.start())
+        return self.line + self._newlines_before(self.cursor)
+
+    def _newlines_before(self, position: int) -> int:
+        if position >= self.counted:
+            self.newlines += self.source.count("\n", self.counted, position)
+            self.counted = position
+            return self.newlines
+        return self.newlines - self.source.count("\n", position, self.counted)
 
 
 def printable(text: str) -> str:

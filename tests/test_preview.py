@@ -254,3 +254,24 @@ def test_gallery_search_filters_and_toggles_in_a_browser(browser, gallery):
     finally:
         page.close()
     assert all(url.startswith(("file:", "about:", "data:")) for url in requests), requests
+
+
+def test_png_without_playwright_says_which_extra_to_install(tmp_path):
+    """--png drives Chromium with Playwright, an optional extra: without it, one line says what to install."""
+    require("anki")
+    blocker = tmp_path / "site"
+    (blocker / "playwright").mkdir(parents=True)
+    (blocker / "playwright" / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    fake = tmp_path / "bin" / "chromium"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8", "PYTHONPATH": str(blocker),
+           "ANKIDEPLOY_CHROMIUM": str(fake)}
+    result = subprocess.run([sys.executable, "-m", "ankideploy", "preview", str(CONTENT), "-o", str(out), "--png"],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'ankideploy[png]'" in lines[0], result.stderr
+    assert (out / "index.html").is_file() and not list((out / "png").glob("*.png"))

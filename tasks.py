@@ -34,8 +34,12 @@ def ensure_venv(extras: str) -> None:
     spec = f".[{extras}]" if extras else "."
     subprocess.run([_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--upgrade", "pip"], check=True)
+    # setuptools announces, as a warning, how an editable install of a package with a mapped folder
+    # (the add-on) works; it is information about this set-up, not a problem: keep the install quiet.
+    quiet = {**os.environ, "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                                   "ignore:Editable installation"]))}
     subprocess.run([_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", spec], check=True, cwd=ROOT)
+                    "-e", spec], check=True, cwd=ROOT, env=quiet)
     marker.write_text(digest)
 
 

@@ -92,3 +92,19 @@ def lesson_media(zf) -> dict[str, str]:
     import json
 
     return {key: name for key, name in json.loads(zf.read("media")).items() if not name.startswith("_ankideploy-")}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(module: str):
+    """The module, imported; without it the test is skipped, except under CI=true, where the test
+    dependencies are installed and a missing one fails the run instead of hiding tests."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if in_ci():
+            pytest.fail(f"{module} cannot be imported ({exc}); CI installs every test dependency")
+        pytest.skip(f"{module} is not installed")

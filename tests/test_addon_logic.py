@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 import pytest
 
-from conftest import CONTENT, REPO, build_decks, import_apkg, new_collection
+from conftest import CONTENT, REPO, build_decks, import_apkg, new_collection, require
 
 ADDON = REPO / "addon"
 LOGIC_MODULES = ("prompt.py", "settings.py")
@@ -233,7 +233,7 @@ def test_config_json_matches_the_code_defaults():
 
 
 def test_schema_agrees_with_the_validation():
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = require("jsonschema")
     schema = json.loads((ADDON / "config.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft7Validator(schema)
     assert validator.is_valid(json.loads((ADDON / "config.json").read_text(encoding="utf-8")))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LESSON_MD, build_decks, import_apkg, new_collection
+from conftest import LESSON_MD, build_decks, import_apkg, new_collection, require
 
 pytestmark = pytest.mark.browser
 
@@ -185,7 +185,7 @@ def render_lesson(paths, folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def lesson_cards(tmp_path_factory):
-    pytest.importorskip("anki")
+    require("anki")
     cards = render_lesson([LESSON_MD], tmp_path_factory.mktemp("lesson-6.9"))
     assert len(cards) == LESSON_CARDS
     return cards
@@ -305,7 +305,7 @@ def write_wide_lesson(root: Path) -> Path:
 
 
 def test_wide_tables_code_images_and_long_words_stay_inside_a_phone(pages, tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     cards = render_lesson([write_wide_lesson(tmp_path / "content")], tmp_path / "build")
     assert len(cards) == 2
     back = cards[0]["back"]

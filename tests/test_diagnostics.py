@@ -2,6 +2,8 @@
 original file (also with CRLF and a BOM), all of them in one run, sorted, then a total line."""
 from __future__ import annotations
 
+import os
+
 import re
 from pathlib import Path
 
@@ -506,25 +508,30 @@ def test_debug_shows_the_trace_of_an_internal_error(failing_command):
         run_cli(*failing_command, "--debug", catch_exceptions=False)
 
 
-def test_internal_error_in_a_worker_process_is_one_line_too(tmp_path, monkeypatch):
-    """With many lessons the work runs in worker processes; a crash there is still one line."""
-    import multiprocessing
+def test_internal_error_in_a_worker_process_is_one_line_too(tmp_path):
+    """With many lessons the work runs in worker processes; a crash there is still one line.
 
-    if multiprocessing.get_start_method() != "fork":
-        pytest.skip("workers only inherit the monkeypatch when forked")
-    monkeypatch.chdir(tmp_path)
+    The failure is planted by a ``sitecustomize`` module, which every Python process runs at start:
+    the workers have it whether they are forked, spawned or started by a fork server."""
+    import subprocess
+    import sys
     for i in range(1, 13):
         _write(tmp_path / "course", f"5.{i}-l.md", GOOD.replace("Probe", f"Probe {i}"))
-
-    def explode(*args, **kwargs):
-        raise RuntimeError("simulated failure in a worker")
-
-    monkeypatch.setattr("ankideploy.render.Renderer.block", explode)
-    result = run_cli("build", "course", "-o", "dist", "--no-state", "-j", "2")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import ankideploy.render\n"
+        "def explode(*args, **kwargs):\n"
+        "    raise RuntimeError('simulated failure in a worker')\n"
+        "ankideploy.render.Renderer.block = explode\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "ankideploy", "build", "course", "-o", "dist", "--no-state",
+                             "--no-cache", "-j", "2"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=300)
     lines = result.stderr.strip().splitlines()
-    assert result.exit_code not in (0, 1, 2) and len(lines) == 1, lines
+    assert result.returncode == 3 and len(lines) == 1, lines
     assert "simulated failure in a worker" in lines[0] and "report" in lines[0]
-    assert "Traceback" not in result.output + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_numbered_question_headings_at_other_depths_are_questions_of_their_section(tmp_path):

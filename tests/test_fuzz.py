@@ -8,7 +8,9 @@ examples; ``-m slow`` runs more than ten thousand per strategy.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import string
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +35,9 @@ def fast(n: int):
 
 
 def slow(n: int = 10_000):
-    return settings(max_examples=n, deadline=None, suppress_health_check=SUPPRESS)
+    """``n`` examples, scaled by ANKIDEPLOY_FUZZ_SCALE (CI runs a few minutes' worth: see .ci/run)."""
+    scale = float(os.environ.get("ANKIDEPLOY_FUZZ_SCALE", "1") or 1)
+    return settings(max_examples=max(10, int(n * scale)), deadline=None, suppress_health_check=SUPPRESS)
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +155,44 @@ def deep_nesting(draw, limit=1_500):
         lambda: "`" * min(depth, 300) + "x" + "`" * min(depth, 300),
     ][kind]()
     return LESSON_TEXT.replace("A multi-stage build uses", chunk + "\n\nA multi-stage build uses", 1)
+
+
+# Pathological input: long runs of every ASCII punctuation character and of whitespace, in every
+# position of a lesson; deep nesting of every construct; huge tables. The same families, measured
+# for linear time, are in benchmarks/linear_time.py.
+RUN_UNITS = st.one_of(st.sampled_from(list(string.punctuation) + [" ", "\t", "\u00a0", " \t"]),
+                      st.sampled_from(["<a ", "&amp;", "&#", "[x](", "![", "<!-- ", "**a", "`` ", "\\*", "<b>",
+                                       "x|", "*a*", "[a]", "```a\n", "~~~\n", "  ```\n", "- ", "1. ", "> ",
+                                       "<a x=\"", "<![CDATA[", "</", "<?", "\\\n", "|\n"]))
+POSITIONS = ("preamble", "heading", "before", "why", "line", "lines", "cell")
+
+
+def _benchmark_families():
+    import importlib.util
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "linear_time.py"
+    spec = importlib.util.spec_from_file_location("linear_time", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LINEAR = _benchmark_families()
+
+
+@st.composite
+def punctuation_run(draw, limit=20_000):
+    """A run of one unit in one position, or shared out over all positions at once."""
+    unit, n = draw(RUN_UNITS), draw(st.integers(1, limit))
+    position = draw(st.sampled_from(POSITIONS + ("everywhere",)))
+    return (LINEAR.everywhere(unit) if position == "everywhere" else LINEAR.at(position, unit))(n)
+
+
+@st.composite
+def nested_construct(draw, limit=3_000):
+    """Deep nesting of every construct, and huge tables, from the benchmark's families."""
+    names = [name for name in LINEAR.families() if name.startswith(("nested", "answer table", "quick-fire table",
+                                                                    "many"))]
+    return LINEAR.families()[draw(st.sampled_from(names))](draw(st.integers(1, limit)))
 
 
 # --- the checks -------------------------------------------------------------------------------------
@@ -409,3 +451,22 @@ def test_long_run_of_brackets_renders_in_reasonable_time(workdir):
     start = time.monotonic()
     check_process(workdir, LESSON_TEXT.replace("A multi-stage build uses", "[" * 10_000 + "\n\nA multi-stage", 1))
     assert time.monotonic() - start < 5  # ~20 s now; the rest of the lesson takes well under a second
+
+
+@fast(60)
+@given(data=punctuation_run())
+def test_process_file_on_runs_of_punctuation_and_whitespace(workdir, data):
+    check_process(workdir, data)
+
+
+@fast(30)
+@given(data=nested_construct())
+def test_process_file_on_deep_nesting_and_huge_tables(workdir, data):
+    check_process(workdir, data)
+
+
+@pytest.mark.slow
+@slow(2_000)
+@given(data=st.one_of(punctuation_run(limit=200_000), nested_construct(limit=100_000)))
+def test_slow_process_file_on_pathological_input(workdir, data):
+    check_process(workdir, data)

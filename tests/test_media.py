@@ -277,3 +277,67 @@ def test_media_file_names_in_the_package_are_collision_free_across_many_lessons(
         names = lesson_media(zf).values()
         assert len(set(names)) == 20 and all(re.fullmatch(r"[0-9a-f]{8,}\.png", n) for n in names)
         assert {zf.read(n) for n in lesson_media(zf)} == expected
+
+
+# --- only images are bundled, recognised by their content ------------------------------------------
+
+GIF_1X1 = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+           b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 40 + b"\xff\xd9"
+WEBP_HEAD = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
+AVIF_HEAD = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 32
+
+
+@pytest.mark.parametrize("name, data, ending", [
+    ("a.gif", GIF_1X1, ".gif"), ("a.jpeg", JPEG_HEAD, ".jpeg"), ("a.webp", WEBP_HEAD, ".webp"),
+    ("a.avif", AVIF_HEAD, ".avif"), ("a.png", png_bytes(), ".png"),
+    ("photo", JPEG_HEAD, ".jpg"),  # no ending: named by what it is
+    ("a.gif.png", GIF_1X1, ".gif"),  # a wrong ending is replaced by the right one
+])
+def test_images_are_bundled_by_their_content(tmp_path, name, data, ending):
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / name).write_bytes(data)
+    (course / "1.1-a.md").write_text(lesson("Which?", f"![x]({name})"), encoding="utf-8")
+    result = build_decks([course], tmp_path / "out", use_state=False)
+    assert diagnostics(result) == []
+    [(bundled, content)] = packaged_media(result.packages[0]).items()
+    assert bundled.endswith(ending) and content == data
+
+
+def packaged_media(package: Path) -> dict[str, bytes]:
+    import json
+    with zipfile.ZipFile(package) as archive:
+        return {name: archive.read(key) for key, name in json.loads(archive.read("media")).items()
+                if not name.startswith("_ankideploy-")}  # the course manifest is no card's image
+
+
+@pytest.mark.parametrize("name, data", [
+    ("page.html", b"<!doctype html><script>alert(1)</script>"),
+    ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    ("fake.png", b"<html><body>not a picture</body></html>"),
+    ("empty.png", b""),
+    ("paper.pdf", b"%PDF-1.4 not a picture"),
+])
+def test_anything_but_an_image_is_refused_at_its_line(tmp_path, name, data):
+    course = tmp_path / "course"
+    (course / "img").mkdir(parents=True)
+    (course / "img" / name).write_bytes(data)
+    (course / "1.1-a.md").write_text(lesson("Which?", "Text first.", "", f"![x](img/{name})"), encoding="utf-8")
+    result = build_decks([course], tmp_path / "out", use_state=False)
+    assert diagnostics(result) == [("1.1-a.md", 9, "error", f"img/{name} is not an image (PNG, JPEG, GIF, WebP or"
+                                                             " AVIF by its content); not bundled")]
+    assert result.packages == []
+
+
+def test_a_large_image_is_hashed_without_reading_it_whole(tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "big.png").write_bytes(png_bytes(padding=12 * 1024 * 1024))
+    (course / "1.1-a.md").write_text(lesson("Which?", "![x](big.png)"), encoding="utf-8")
+    reads = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real_read_bytes(self))
+    result = build_decks([course], tmp_path / "out", use_state=False, write=False)
+    assert "big.png" not in reads
+    assert [d[2] for d in diagnostics(result)] == ["warning"]

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from ankideploy.cli import main
-from conftest import CONTENT
+from conftest import CONTENT, require
 from test_cards_browser import CHROMIUM, browser, render_lesson, write_wide_lesson  # noqa: F401 (fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def preview(*args, env=None):
 @pytest.fixture(scope="module")
 def gallery(tmp_path_factory):
     """The gallery of content/ (lesson 6.9), written once for the module."""
-    pytest.importorskip("anki")
+    require("anki")
     out = tmp_path_factory.mktemp("preview") / "out"
     result = preview(CONTENT, "-o", out)
     assert result.exit_code == 0, result.output
@@ -91,7 +91,7 @@ def test_gallery_opens_from_the_file_system(gallery):
 
 
 def test_rerun_replaces_the_pages_of_an_earlier_preview(tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     out = tmp_path / "out"
     assert preview(CONTENT, "-o", out).exit_code == 0
     (out / "notes.txt").write_text("mine")
@@ -107,7 +107,7 @@ def test_rerun_replaces_the_pages_of_an_earlier_preview(tmp_path):
 
 
 def test_content_errors_are_reported_and_fail(tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     root = write_wide_lesson(tmp_path / "content")
     (root / "episode-9-stress" / "wide.png").unlink()
     result = preview(root, "-o", tmp_path / "out")  # the runner's output holds stderr too
@@ -127,7 +127,7 @@ def test_without_anki_it_says_how_to_install_it(tmp_path):
 
 
 def test_png_without_chromium_says_so_and_still_writes_the_gallery(tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     empty = tmp_path / "bin"
     empty.mkdir()
     out = tmp_path / "out"
@@ -176,7 +176,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.browser
 def test_png_screenshots_of_every_side_phone_and_desktop_light_and_dark(browser, tmp_path):
-    pytest.importorskip("anki")
+    require("anki")
     out = tmp_path / "out"
     result = preview(write_wide_lesson(tmp_path / "content"), "-o", out, "--png",
                      env={"ANKIDEPLOY_CHROMIUM": CHROMIUM})
@@ -255,3 +255,24 @@ def test_gallery_search_filters_and_toggles_in_a_browser(browser, gallery):
     finally:
         page.close()
     assert all(url.startswith(("file:", "about:", "data:")) for url in requests), requests
+
+
+def test_png_without_playwright_says_which_extra_to_install(tmp_path):
+    """--png drives Chromium with Playwright, an optional extra: without it, one line says what to install."""
+    require("anki")
+    blocker = tmp_path / "site"
+    (blocker / "playwright").mkdir(parents=True)
+    (blocker / "playwright" / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    fake = tmp_path / "bin" / "chromium"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8", "PYTHONPATH": str(blocker),
+           "ANKIDEPLOY_CHROMIUM": str(fake)}
+    result = subprocess.run([sys.executable, "-m", "ankideploy", "preview", str(CONTENT), "-o", str(out), "--png"],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'ankideploy[png]'" in lines[0], result.stderr
+    assert (out / "index.html").is_file() and not list((out / "png").glob("*.png"))

@@ -19,7 +19,7 @@ import os
 
 import pytest
 
-from conftest import LESSON_MD, build_decks, import_apkg, new_collection
+from conftest import LESSON_MD, build_decks, import_apkg, new_collection, require
 from test_cards_browser import AA, CHECK_JS, CHROMIUM, FLAGS, HEIGHT, WIDTHS, _unavailable
 
 pytestmark = pytest.mark.browser
@@ -107,7 +107,7 @@ def interview_cards(folder, **options) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cards(tmp_path_factory):
-    pytest.importorskip("anki")
+    require("anki")
     made = {"timed": interview_cards(tmp_path_factory.mktemp("timed"), speak_seconds=SPEAK_SECONDS),
             "plain": interview_cards(tmp_path_factory.mktemp("plain"))}
     assert len(made["timed"]) == len(made["plain"]) == INTERVIEW_CARDS

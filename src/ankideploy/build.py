@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import identity, manifest, notetypes
-from .cache import RenderCache
-from .diagnostics import Diagnostic, Diagnostics
+from .cache import CachedRenderer, RenderCache
+from .diagnostics import Diagnostic, Diagnostics, UserError
 from .lesson import Lesson, Level
 from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
 from .atomic import remove_stale_temporaries
@@ -21,7 +23,7 @@ from .package import PackageNote, write_package
 from .render import Media, Renderer
 from .report import REPORT_FILE, write_report
 from .sources import SourceFile, discover, read_lesson
-from .sources.files import course_root
+from .sources.files import course_root, shown_path
 
 PARALLEL_THRESHOLD = 8  # below this, starting worker processes costs more than it saves
 
@@ -91,44 +93,41 @@ class Settings:
     default_level: str = ""  # --default-level: the level of questions the lesson gives none
 
 
-def process_file(file: SourceFile, settings: Settings) -> tuple[FileResult, dict[str, tuple]]:
-    """Read, parse and render one lesson file; also the image files it depended on."""
+def process_file(file: SourceFile, settings: Settings, cache_dir: Path | None = None) -> FileResult:
+    """Read, parse and render one lesson file. The lesson is always parsed from its source (ids
+    and GUIDs never come from the cache); only rendered Markdown may be served from the cache."""
     diags = Diagnostics()
     lesson = read_lesson(file, diags, Level(settings.default_level) if settings.default_level else None)
     notes, deck, desc, media = [], "", "", Media()
     if lesson is not None:
-        renderer = Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
-                            validate_only=settings.validate_only)
+        cache = RenderCache(cache_dir)
+        key = cache.key(file, settings)
+        renderer = CachedRenderer(Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
+                                           validate_only=settings.validate_only), cache.load(key), file.root)
         notes = lesson_notes(lesson, renderer, settings.deck)
         deck = lesson_deck(lesson, settings.deck)
         desc = description(lesson, renderer)
-    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items), media.checked
+        if renderer.changed:
+            cache.save(key, renderer.used)
+    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items)
 
 
 def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
-    """Results from the cache where valid; the rest rendered, on every core when there are many."""
+    """Every file processed, on every core when there are many."""
     settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
-    cache = RenderCache(options.cache_dir)
-    keys = [cache.key(file, settings) for file in files]
-    results: list[FileResult | None] = [cache.get(key) for key in keys]
-    todo = [i for i, result in enumerate(results) if result is None]
-    progress(len(files) - len(todo))
-    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(todo) // 4))
-    if jobs == 1 or len(todo) < PARALLEL_THRESHOLD:
-        done = (process_file(files[i], settings) for i in todo)
-        return _collect(results, todo, done, keys, cache, progress)
+    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4))
+    if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
+        return [_done(process_file(file, settings, options.cache_dir), progress) for file in files]
     from concurrent.futures import ProcessPoolExecutor  # worker start-up costs: only when used
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = pool.map(process_file, [files[i] for i in todo], [settings] * len(todo), chunksize=4)
-        return _collect(results, todo, done, keys, cache, progress)
+        done = pool.map(process_file, files, [settings] * len(files), [options.cache_dir] * len(files),
+                        chunksize=4)
+        return [_done(result, progress) for result in done]
 
 
-def _collect(results, todo, done, keys, cache: RenderCache, progress) -> list[FileResult]:
-    for i, (result, deps) in zip(todo, done):
-        results[i] = result
-        cache.put(keys[i], result, deps)
-        progress(1)
-    return results
+def _done(result: FileResult, progress) -> FileResult:
+    progress(1)
+    return result
 
 
 def state_location(root: Path, options: BuildOptions) -> Path | None:
@@ -138,12 +137,16 @@ def state_location(root: Path, options: BuildOptions) -> Path | None:
 
 
 def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_files=lambda n: None) -> BuildResult:
+    if problem := package_name_problem(options.package_name):
+        raise UserError(f"package name {options.package_name!r} {problem}")
     if options.write:
         # Whatever happens next, the last build's report must not pass for this one's.
         (options.out_dir / REPORT_FILE).unlink(missing_ok=True)
     diags = Diagnostics()
     root = course_root(paths)
     files = discover(paths, diags, root)
+    if not files and not diags.error_count:
+        diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
     on_files(len(files))
     results = _process_all(files, options, progress)
     for result in results:
@@ -156,21 +159,50 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     if options.strict and (diags.error_count or diags.warning_count):
         good = []
     state_path = state_location(root, options)
-    whole_course = any(p.is_dir() and p.resolve() == root.resolve() for p in paths)
-    existing = {f.source for f in files} if whole_course else None
-    plan = _plan(good, identity.State.load(state_path), options, result, existing)
-    result.planned = plan.notes
-    result.note_count = sum(len(r.notes) for r in good)
-    if options.write and good and not (options.strict and (diags.error_count or diags.warning_count)):
-        _write(good, plan, options, result)
-        _clean_up_after_killed_builds(options, state_path)
-        if state_path is not None:
-            _save_state(plan.state, state_path, result)
+    # The state is read, planned against and written back by one build at a time.
+    with identity.state_lock(state_path if options.write else None, _say):
+        whole_course = any(p.is_dir() and p.resolve() == root.resolve() for p in paths)
+        existing = {f.source for f in files} if whole_course else None
+        plan = _plan(good, identity.State.load(state_path), options, result, existing)
+        result.planned = plan.notes
+        result.note_count = sum(len(r.notes) for r in good)
+        if options.write and good and not (options.strict and (diags.error_count or diags.warning_count)):
+            _write(good, plan, options, result)
+            _clean_up_after_killed_builds(options, state_path)
+            if state_path is not None:
+                _save_state(plan.state, state_path, result)
+    if options.write and result.failed(options.strict):
+        _notice_stale(options.out_dir, result)
     if options.write:
         # Always, so a failed build never leaves the previous build's report to be read as its own.
-        options.out_dir.mkdir(parents=True, exist_ok=True)
-        result.report = write_report(result, options.out_dir)
+        try:
+            options.out_dir.mkdir(parents=True, exist_ok=True)
+            result.report = write_report(result, options.out_dir)
+        except OSError as exc:
+            raise UserError(f"cannot write {options.out_dir / REPORT_FILE}: {_reason(exc)}") from exc
     return result
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, sqlite3.Error):  # SQLite says "disk I/O error" for a full disk or a size limit
+        return f"{exc} (is the disk full, or a file size limit reached?)"
+    return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _notice_stale(out_dir: Path, result: BuildResult) -> None:
+    """After a failed build, the packages it did not (re)write are older than the content."""
+    try:
+        older = sorted(p for p in out_dir.glob("*.apkg") if p.is_file() and p not in result.packages)
+    except OSError:
+        return
+    if older:
+        shown = ", ".join(shown_path(p) for p in older[:5]) + (f" and {len(older) - 5} more" if len(older) > 5 else "")
+        result.notices.append(f"this build failed, so {shown} {'is' if len(older) == 1 else 'are'} from an"
+                              " earlier build and may not match the content: do not hand them out")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None) -> None:
@@ -252,8 +284,9 @@ def _notice_unstamped(good: list[FileResult], result: BuildResult) -> None:
     if count:
         where = ", ".join(files[:3]) + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
         result.notices.append(
-            f"{count} question{'s' * (count != 1)} without an id ({where}): their notes are known by their text,"
-            " so editing that text makes a new note; run 'ankideploy stamp' and commit the result")
+            f"{count} note{'s' * (count != 1)} without an id (questions and quick-fire rows; {where}): they are"
+            " known by their question's text, so editing that text makes a new note; run 'ankideploy stamp'"
+            " and commit the result")
 
 
 def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResult,
@@ -295,8 +328,8 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
         extra = {manifest_name: release.manifest([note.spec.guid for note in notes])}
         try:
             write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media, extra)
-        except OSError as exc:  # a full disk, a read-only folder: say which file could not be written
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
+        except (OSError, sqlite3.Error) as exc:  # a full disk, a size limit, a read-only folder
+            raise UserError(f"cannot write {target}: {_reason(exc)}") from exc
         result.packages.append(target)
         written.append((target, manifest_name))
         for row in rows:
@@ -321,10 +354,35 @@ def _unique_name(name: str, taken: set[str]) -> str:
 
 
 def _package_file(result: FileResult) -> str:
-    """A plain file name: whatever front matter says, a package never lands outside the output folder."""
-    lesson = re.sub(r"[^A-Za-z0-9.]+", "-", result.lesson.lesson_id).strip(".-") or "lesson"
-    slug = re.sub(r"[^a-z0-9]+", "-", result.lesson.title.lower()).strip("-")
+    """A plain, short file name: whatever front matter says, a package never lands outside the
+    output folder, and a long title never makes a name the file system refuses."""
+    lesson = _shorten(re.sub(r"[^A-Za-z0-9.]+", "-", result.lesson.lesson_id).strip(".-"), 40) or "lesson"
+    slug = _shorten(re.sub(r"[^a-z0-9]+", "-", result.lesson.title.lower()).strip("-"), MAX_NAME - len(lesson) - 1)
     return f"{lesson}-{slug}.apkg" if slug else f"{lesson}.apkg"
+
+
+MAX_NAME = 100  # characters before ".apkg": room for "-2" and the temporary's ".NAME.PID.RANDOM.tmp"
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word ('-') where there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return (cut.rsplit("-", 1)[0] if "-" in cut[limit // 2:] else cut).strip(".-")
+
+
+def package_name_problem(name: str) -> str | None:
+    """Why ``--name`` cannot name a package file in the output folder, or None when it can."""
+    if not name or name.strip() != name:
+        return "must be a plain file name without spaces around it"
+    if any(sep in name for sep in ("/", "\\", os.sep, os.altsep or "/")) or name in (".", ".."):
+        return "must be a file name, not a path (use -o to choose the folder)"
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        return "must not hold control characters"
+    if len(name.encode("utf-8")) > MAX_NAME:
+        return f"is longer than {MAX_NAME} bytes"
+    return None
 
 
 def _save_state(state: identity.State, path: Path, result: BuildResult) -> None:

@@ -2,12 +2,14 @@
 inside the commands so ``--help`` stays instant."""
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .diagnostics import escape_controls
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 DEFAULT_LEVEL = click.option("--default-level", type=click.Choice(["beginner", "intermediate", "advanced"]),
@@ -20,19 +22,42 @@ def _paths(paths: tuple[Path, ...]) -> list[Path]:
     missing = [str(p) for p in chosen if not p.exists()]
     if missing:
         hint = "" if paths else " (run from a course folder, or name the lesson files and folders)"
-        raise click.UsageError(f"no such file or folder: {', '.join(missing)}{hint}")
+        raise click.UsageError(escape_controls(f"no such file or folder: {', '.join(missing)}{hint}"))
     return chosen
 
 
 def _print_diagnostics(diags) -> None:
-    for item in diags.sorted():
+    shown, rest = diags.shown()
+    for item in shown:
         click.echo(str(item), err=True)
+    if rest:
+        click.echo(f"... and {rest} more not shown (errors are shown first)", err=True)
     if diags.items:
         click.echo(diags.total_line(), err=True)
 
 
+# Failures of the machine or the file system the user can fix: a full disk, a size limit, no
+# permission, a read-only folder, a name too long, a path that is a file. Any other OSError is a bug.
+USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
+               errno.ENAMETOOLONG, errno.EIO, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT,
+               errno.EMFILE, errno.ENFILE, errno.ELOOP, errno.EXDEV}
+
+
+def _user_message(exc: BaseException) -> str | None:
+    """The one line a user error is shown as, or None when ``exc`` is a bug."""
+    from .diagnostics import UserError
+    from .identity import StateError
+    if isinstance(exc, (UserError, StateError)):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in USER_ERRNOS:
+        where = exc.filename if exc.filename is not None else ""
+        return f"{where}: {exc.strerror}" if where else (exc.strerror or str(exc))
+    return None
+
+
 def _guard(debug: bool, action):
-    """Content problems are diagnostics; anything else is our bug: one line, or the trace with --debug."""
+    """Content problems are diagnostics; problems the user can fix are one 'error:' line, exit 1;
+    anything else is our bug: one line, or the trace with --debug, exit 3."""
     try:
         return action()
     except click.exceptions.Exit:
@@ -43,15 +68,21 @@ def _guard(debug: bool, action):
         click.echo("interrupted; no package was changed", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence
-        from .identity import StateError
-        if isinstance(exc, (StateError, OSError)):  # a bad state file, a full disk: not our bug
-            click.echo(f"error: {exc}", err=True)
+        if (message := _user_message(exc)) is not None:
+            click.echo(f"error: {escape_controls(message)}", err=True)
             sys.exit(1)
         if debug:
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (please report it; --debug shows the trace)",
-                   err=True)
+        click.echo(escape_controls(f"internal error: {type(exc).__name__}: {exc} (please report it; --debug"
+                                   " shows the trace)"), err=True)
         sys.exit(3)
+
+
+def _package_name(ctx, param, value: str) -> str:
+    from .build import package_name_problem
+    if problem := package_name_problem(value):
+        raise click.BadParameter(escape_controls(f"{value!r} {problem}"))
+    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +101,8 @@ def build_options(func):
                      show_default=True, help="Folder the .apkg files are written to."),
         click.option("--per-lesson", is_flag=True, help="Write one .apkg per lesson instead of one for all."),
         click.option("--name", "package_name", default="interview-questions", show_default=True,
-                     help="File name (without .apkg) of the single package."),
+                     callback=_package_name,
+                     help="File name (without .apkg, no folder) of the single package."),
         click.option("--level-subdecks", is_flag=True,
                      help="Put each level (and the quick-fire rows) in its own subdeck."),
         click.option("--root-deck", default="", help="A deck to nest every episode under."),
@@ -156,7 +188,10 @@ def _with_progress(action):
 @DEFAULT_LEVEL
 @click.option("--debug", is_flag=True, help="Show the Python trace of internal errors.")
 def check(paths, strict, explain, coverage, default_level, debug):
-    """Parse and validate lessons; report every problem; write nothing (but the render cache)."""
+    """Parse and validate lessons and report every problem.
+
+    Writes no package, no report and no state file; only the render cache is updated.
+    """
     def run():
         from .build import BuildOptions, build as run_build
         from .cache import default_folder
@@ -213,7 +248,7 @@ def stamp(paths, debug):
     result = _guard(debug, lambda: stamp_paths(_paths(paths)))
     _print_diagnostics(result.diagnostics)
     for path, count in result.stamped:
-        click.echo(f"{path}: stamped {count} id{'s' * (count != 1)}")
+        click.echo(escape_controls(f"{path}: stamped {count} id{'s' * (count != 1)}"))
     if not result.stamped and not result.diagnostics.error_count:
         click.echo("every question already has an id")
     sys.exit(1 if result.diagnostics.error_count else 0)
@@ -221,7 +256,7 @@ def stamp(paths, debug):
 
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
-              show_default=True)
+              show_default=True, help="Folder the .ankiaddon file is written to.")
 @click.option("--source", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="The add-on folder (default: addon/ of this checkout).")
 def addon(out_dir, source):

@@ -46,7 +46,7 @@ def lesson_coverage(paths: list[Path], default_level: str = "") -> list[LessonCo
 
     lessons = []
     for file in discover(paths, Diagnostics(), course_root(paths)):
-        result, _ = process_file(file, Settings(DeckOptions(), validate_only=False, default_level=default_level))
+        result = process_file(file, Settings(DeckOptions(), validate_only=False, default_level=default_level))
         if result.lesson is None or any(d.severity == ERROR for d in result.diagnostics):
             continue
         questions = [QuestionCoverage(note.label, _plain(note.fields[0]), str(note.location.path),

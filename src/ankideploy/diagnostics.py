@@ -1,11 +1,34 @@
-"""Problems found in content, reported as ``path:line: severity: message``."""
+"""Problems found in content, reported as ``path:line: severity: message``.
+
+A line is always one line: control characters in file names and messages
+(newlines, escape sequences, bidirectional overrides) are shown escaped, so a
+crafted file name can neither forge another diagnostic nor recolour the
+terminal. Printing is capped: past ``MAX_SHOWN`` problems, errors first, the
+rest is a count.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
 NOTE = "note"  # worth saying, never a failure, not even with --strict
+MAX_SHOWN = 500
+# C0 and C1 controls, DEL, and the invisible characters that reorder or hide text.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def escape_controls(text: str) -> str:
+    def shown(m: re.Match) -> str:
+        code = ord(m.group(0))
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return CONTROL_RE.sub(shown, text)
+
+
+class UserError(Exception):
+    """A problem the user can act on (a file that cannot be written, a bad state file): one
+    ``error:`` line, exit 1. Anything else that escapes is a bug."""
 
 
 @dataclass(frozen=True, order=True)
@@ -16,7 +39,7 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+        return escape_controls(f"{self.path}:{self.line}: {self.severity}: {self.message}")
 
 
 @dataclass
@@ -51,6 +74,15 @@ class Diagnostics:
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(set(self.items))
+
+    def shown(self, limit: int = MAX_SHOWN) -> tuple[list[Diagnostic], int]:
+        """The problems to print (at most ``limit``, errors before warnings when some must go, in
+        file and line order) and how many are left out."""
+        items = self.sorted()
+        if len(items) <= limit:
+            return items, 0
+        kept = sorted(sorted(items, key=lambda d: d.severity != ERROR)[:limit])
+        return kept, len(items) - len(kept)
 
     def total_line(self) -> str:
         e, w = self.error_count, self.warning_count

@@ -29,7 +29,8 @@ import os
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .atomic import write_atomically
@@ -150,21 +151,35 @@ class State:
 
     @classmethod
     def load(cls, path: Path | None) -> "State":
+        """The state in ``path`` (empty when there is none), every value checked: a bad state file
+        is a ``StateError`` naming the file and the key, never a guess."""
         if path is None or not path.is_file():
             return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            if path.stat().st_size > MAX_STATE_BYTES:
+                raise StateError(f"{path}: the state file is larger than {MAX_STATE_BYTES // 2**20} MB;"
+                                 " fix or remove it")
+            data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
+        except StateError:
+            raise
+        except (OSError, ValueError, RecursionError) as exc:
             raise StateError(f"{path}: cannot read the state file ({exc}); fix or remove it") from exc
-        if data.get("format") != STATE_FORMAT:
-            raise StateError(f"{path}: unknown state format {data.get('format')!r}")
-        try:
-            retired = {str(k): Retired.from_dict(v) for k, v in (data.get("retired") or {}).items()}
-        except (TypeError, AttributeError) as exc:
-            raise StateError(f"{path}: unreadable 'retired' section ({exc}); fix or remove it") from exc
-        return cls(notes={k: Entry(**v) for k, v in data.get("notes", {}).items()},
-                   notetypes={k: Entry(**v) for k, v in data.get("notetypes", {}).items()},
-                   retired=retired)
+        return cls._from_json(data, path)
+
+    @classmethod
+    def _from_json(cls, data, path: Path) -> "State":
+        where = _Where(path)
+        where.check(isinstance(data, dict), "", "must be a JSON object")
+        where.check(set(data) <= STATE_KEYS, "", f"unknown key '{next(iter(set(data) - STATE_KEYS), '')}'"
+                    f" (expected {', '.join(sorted(STATE_KEYS))})")
+        where.check("format" in data, "format", "is missing")
+        where.check(type(data["format"]) is int and data["format"] == STATE_FORMAT, "format",
+                    f"unknown state format {data['format']!r} (this version reads format {STATE_FORMAT})")
+        state = cls(notes=_entries(data.get("notes", {}), "notes", where),
+                    notetypes=_entries(data.get("notetypes", {}), "notetypes", where))
+        state.retired = {guid: Retired.from_dict(entry)
+                         for guid, entry in _retired(data.get("retired", {}), where).items()}
+        return state
 
     def dumps(self) -> str:
         def pack(entries):
@@ -179,8 +194,153 @@ class State:
         write_atomically(path, self.dumps().encode("utf-8"))
 
 
+LOCK_TIMEOUT = 600  # seconds another build may hold the state file before this one gives up
+
+
+@contextmanager
+def state_lock(path: Path | None, on_wait=lambda message: None):
+    """Holds the lock of the state file at ``path`` for a read-modify-write, so two builds of one
+    course that run at the same time take turns instead of one losing the other's notes.
+
+    On POSIX the lock is ``flock`` on the folder that holds the state file: no lock file is left
+    in the course, and the kernel releases it when a build dies. Elsewhere it is a hidden
+    ``.ankideploy-state.json.lock`` beside the state file (``filelock``). A folder that cannot be
+    opened cannot hold the state either: then there is no lock, and saving the state is reported."""
+    if path is None:
+        yield
+        return
+    if os.name != "posix":
+        yield from _file_lock(path, on_wait)
+        return
+    import fcntl
+    try:
+        fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        _flock(fd, path, fcntl, on_wait)
+        yield
+    finally:
+        os.close(fd)  # closing the folder releases the lock
+
+
+def _flock(fd: int, path: Path, fcntl, on_wait) -> None:
+    deadline, waiting = time.monotonic() + LOCK_TIMEOUT, False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if not waiting:
+                on_wait(f"waiting for another build that uses {path} ...")
+                waiting = True
+            if time.monotonic() > deadline:
+                raise StateError(f"{path}: another build has held the lock of its folder for {LOCK_TIMEOUT} s")
+            time.sleep(0.05)
+
+
+def _file_lock(path: Path, on_wait):
+    from filelock import FileLock, Timeout
+    lock = FileLock(path.with_name(f".{path.name}.lock"))
+    try:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            on_wait(f"waiting for another build that uses {path} ...")
+            lock.acquire(timeout=LOCK_TIMEOUT)
+    except Timeout:
+        raise StateError(f"{path}: another build has held its lock for {LOCK_TIMEOUT} s; if none is running,"
+                         f" delete {lock.lock_file}") from None
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 class StateError(Exception):
-    pass
+    """The state file cannot be used as it is: one line naming the file and the key."""
+
+
+STATE_KEYS = {"format", "notes", "notetypes", "retired"}
+MAX_STATE_BYTES = 256 * 2**20
+MAX_MOD = 253_402_300_799  # 9999-12-31: any later time is not a time a build could have written
+ENTRY_TEXT_FIELDS = ("hash", "lesson", "deck", "label", "file")
+RETIRED_FIELDS = {"id": str, "lesson": str, "label": str, "question": str, "file": str, "deck": str, "retired": int}
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class _Where:
+    """Raises a ``StateError`` located at a key of the state file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def check(self, ok: bool, key: str, problem: str) -> None:
+        if not ok:
+            at = f" at {key}" if key else ""
+            raise StateError(f"{self.path}: invalid state file{at}: {problem}; fix or remove it")
+
+
+def _key(*parts: str) -> str:
+    return parts[0] + "".join(f"[{json.dumps(p, ensure_ascii=True)}]" for p in parts[1:])
+
+
+def _entries(data, name: str, where: _Where) -> dict[str, Entry]:
+    where.check(isinstance(data, dict), name, f"must be an object, not {_kind(data)}")
+    entries = {}
+    for guid, value in data.items():
+        at = _key(name, guid)
+        where.check(bool(guid), at, "an empty key")
+        where.check(isinstance(value, dict), at, f"must be an object, not {_kind(value)}")
+        unknown = set(value) - {f.name for f in fields(Entry)}
+        where.check(not unknown, at, f"unknown key '{next(iter(unknown), '')}'")
+        for needed in ("hash", "mod"):
+            where.check(needed in value, _key(name, guid, needed), "is missing")
+        mod = value["mod"]
+        where.check(type(mod) is int and 0 <= mod <= MAX_MOD, _key(name, guid, "mod"),
+                    f"must be a whole number of seconds between 0 and {MAX_MOD}, not {_shown(mod)}")
+        for text in ENTRY_TEXT_FIELDS:
+            where.check(isinstance(value.get(text, ""), str), _key(name, guid, text),
+                        f"must be a string, not {_kind(value.get(text))}")
+        names = value.get("fields", [])
+        where.check(isinstance(names, list) and all(isinstance(n, str) for n in names), _key(name, guid, "fields"),
+                    "must be a list of strings")
+        entries[guid] = Entry(**value)
+    return entries
+
+
+def _retired(data, where: _Where) -> dict[str, dict]:
+    where.check(isinstance(data, dict), "retired", f"must be an object, not {_kind(data)}")
+    for guid, value in data.items():
+        at = _key("retired", guid)
+        where.check(guid.startswith(GUID_PREFIX) and len(guid) > len(GUID_PREFIX), at,
+                    f"a retired note is named by its GUID ('{GUID_PREFIX}<id>')")
+        where.check(isinstance(value, dict), at, f"must be an object, not {_kind(value)}")
+        unknown = set(value) - set(RETIRED_FIELDS)
+        where.check(not unknown, at, f"unknown key '{next(iter(unknown), '')}'")
+        for name, kind in RETIRED_FIELDS.items():
+            if name in value:
+                ok = type(value[name]) is kind and (kind is str or 0 <= value[name] <= MAX_MOD)
+                expected = "a string" if kind is str else f"a whole number of seconds between 0 and {MAX_MOD}"
+                where.check(ok, _key("retired", guid, name), f"must be {expected}, not {_shown(value[name])}")
+    return dict(data)
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _shown(value) -> str:
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"

@@ -41,6 +41,9 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics, default_level:
         breadcrumb = parsed.h1.text
     own = Diagnostics()  # kept only if the file turns out to be a lesson
     meta = derive(file.source, front, breadcrumb, parsed.h1.text if parsed.h1 else None, path, own)
+    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
+    if stray:
+        own.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     questions, quick_fire, how_to, skipped = collect(parsed, dialect, path, own, _default(meta, default_level))
     if not questions and not quick_fire and not any(s.kind == "quick-fire" for s in parsed.sections) \
             and not own.error_count:

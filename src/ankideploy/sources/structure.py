@@ -531,10 +531,6 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
         kind, _, hint = kind.partition(" (")
         hint = f" ({hint}" if hint else ""
         diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it{hint}")
-    from .metadata import is_breadcrumb  # metadata imports this module
-    stray = [(n, t) for n, t in meaningful(parsed.preamble) if not is_breadcrumb(t)]
-    if stray:
-        diags.warning(path, stray[0][0], "text before the lesson's '#' title is not part of any card")
     parsed.intro = _take_tables(parsed.intro, dialect, path, diags, quick_fire)
     report_suspicious(parsed.intro, dialect, path, diags, skipped, "it is in the lesson's introduction, not under a question")
     for position, section in enumerate(parsed.sections):

@@ -1,0 +1,153 @@
+"""Card HTML made safe: an allow-list sanitiser (nh3), and a report of what it removed.
+
+``clean`` keeps only the tags, attributes, URL schemes and CSS properties cards
+need. ``removals`` lists, in document order, what ``clean`` is about to drop, and
+``Locator`` finds each one's line in the Markdown source, so an author learns
+why part of a card vanished. It avoids regular-expression rewriting of HTML:
+the parsing is nh3's (html5ever) and the standard library's.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "u", "ul", "var",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align"},
+    "ol": {"start", "type"},
+    "span": {"style"},
+    "p": {"style"},
+    "div": {"style"},
+}
+ALLOWED_STYLES = {"color", "background-color", "text-align", "font-weight", "font-style", "text-decoration"}
+URL_SCHEMES = {"http", "https", "mailto", "data"}
+# Removed with their content: what they hold is code or a foreign document, never card text.
+DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template",
+                        "frameset", "frame", "applet", "svg", "math", "title", "xmp", "noembed"}
+UNSAFE_CSS_VALUE_RE = re.compile(r"url\s*\(|expression|\\|javascript:|@import|behavior", re.I)
+
+
+def clean(raw: str) -> str:
+    return nh3.clean(raw, tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
+                     attributes=ALLOWED_ATTRIBUTES, attribute_filter=_attribute_filter,
+                     url_schemes=URL_SCHEMES, filter_style_properties=ALLOWED_STYLES,
+                     link_rel="noopener noreferrer", strip_comments=True)
+
+
+def _declarations(style: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in style.split(";"):
+        name, sep, value = part.partition(":")
+        if sep:
+            pairs.append((name.strip().lower(), value.strip()))
+    return pairs
+
+
+def _unsafe_declarations(style: str) -> list[str]:
+    return [name for name, value in _declarations(style)
+            if name not in ALLOWED_STYLES or UNSAFE_CSS_VALUE_RE.search(value)]
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
+        return value if tag == "img" and value.strip().lower().startswith("data:image/") else None
+    if attribute == "style":
+        kept = [f"{name}:{v}" for name, v in _declarations(value)
+                if name in ALLOWED_STYLES and not UNSAFE_CSS_VALUE_RE.search(v)]
+        return ";".join(kept) or None
+    return value
+
+
+class Locator:
+    """The source line of each reported thing: things are found in document order, so each
+    search starts after the previous find (two alike on different lines get their own lines).
+
+    Linear in the source however many things are reported: lines are counted only over the
+    text between two finds, a pattern once missed is not searched again (the cursor only moves
+    forward, so it cannot appear later), and after ``MAX_MISSES`` misses nothing is searched."""
+
+    MAX_MISSES = 20
+
+    def __init__(self, source: str, line: int):
+        self.source, self.line, self.cursor = source, line, 0
+        self.counted, self.newlines = 0, 0  # newlines in source[:counted]
+        self.missed: set[str] = set()
+
+    def __call__(self, *patterns: str) -> int:
+        for pattern in patterns:
+            if not pattern or pattern in self.missed or len(self.missed) >= self.MAX_MISSES:
+                continue
+            m = re.compile(pattern, re.I).search(self.source, self.cursor)
+            if m is None:
+                self.missed.add(pattern)
+                continue
+            self.cursor = m.end()
+            return self.line + self._newlines_before(m.start())
+        return self.line + self._newlines_before(self.cursor)
+
+    def _newlines_before(self, position: int) -> int:
+        if position >= self.counted:
+            self.newlines += self.source.count("\n", self.counted, position)
+            self.counted = position
+            return self.newlines
+        return self.newlines - self.source.count("\n", position, self.counted)
+
+
+def printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+class _Scanner(HTMLParser):
+    """Lists what the sanitiser is about to remove, so each removal can be reported."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, tuple[str, ...]]] = []  # (what, where to look for it in the source)
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.found.append((f"<{tag}> element", (rf"<\s*{re.escape(tag)}\b",)))
+            return
+        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            at = (rf"\b{re.escape(name)}\s*=", rf"\b{re.escape(name)}\b")
+            if name not in allowed:
+                self.found.append((f"'{name}' attribute on <{tag}>", at))
+            elif name in ("href", "src") and value and _bad_url(tag, value):
+                scheme = value.split(":", 1)[0].strip()
+                self.found.append((f"{scheme}: URL on <{tag}>", (re.escape(value[:20]), *at, r"\]\(")))
+            elif name == "style" and value and (bad := _unsafe_declarations(value)):
+                listed = ", ".join(f"'{b}'" for b in bad)
+                self.found.append((f"CSS {listed} on <{tag}>", (r"\bstyle\s*=",)))
+
+    def handle_comment(self, data):
+        pass
+
+
+def _bad_url(tag: str, value: str) -> bool:
+    scheme = urlsplit(value.strip()).scheme.lower()
+    if not scheme or len(scheme) == 1:  # relative, or a Windows drive letter
+        return False
+    if scheme == "data":
+        return not (tag == "img" and value.strip().lower().startswith("data:image/"))
+    return scheme not in URL_SCHEMES
+
+
+def removals(raw_html: str) -> list[tuple[str, tuple[str, ...]]]:
+    scanner = _Scanner()
+    scanner.feed(raw_html)
+    scanner.close()
+    return scanner.found

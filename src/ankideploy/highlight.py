@@ -38,10 +38,16 @@ class _FencePreprocessor(Preprocessor):
     """
 
     def run(self, lines: list[str]) -> list[str]:
-        lines = margin_fences(lines, lambda code, lang: self.md.htmlStash.store(highlight(code, lang)))
+        self.md.highlighted = []  # this conversion's Pygments blocks: trusted markup, see Renderer._safe
+        lines = margin_fences(lines, self._store)
         if not any(INDENTED_FENCE_HINT_RE.match(line) for line in lines):
             return lines
-        return indented_fences(lines, lambda code, lang: self.md.htmlStash.store(highlight(code, lang)))
+        return indented_fences(lines, self._store)
+
+    def _store(self, code: str, lang: str) -> str:
+        block = highlight(code, lang)
+        self.md.highlighted.append(block)
+        return self.md.htmlStash.store(block)
 
 
 def _closers(lines: list[str], indent: str = "") -> dict[str, list[int]]:

@@ -84,14 +84,15 @@ class Renderer:
             return ""
         if NESTED_ITEM_RE.search(text):
             text = normalise_lists(text)
+        md = self.markdown(text)
         try:
-            raw = self.markdown(text).convert(text)
+            raw = md.convert(text)
         except RecursionError:
             self.diags.error(self.path, line, "this text is nested too deeply to render")
             return ""
         if not NEEDS_SANITISER_RE.search(text):
             return raw
-        return self._safe(raw, text, line)
+        return self._safe(raw, text, line, getattr(md, "highlighted", ()))
 
     @staticmethod
     def _too_costly(text: str) -> str | None:
@@ -130,9 +131,14 @@ class Renderer:
             return html_text[3:-4]
         return html_text
 
-    def _safe(self, raw: str, source: str, line: int) -> str:
+    def _safe(self, raw: str, source: str, line: int, highlighted=()) -> str:
         locate = Locator(source, line)
-        found = removals(raw)
+        # Highlighted code is Pygments' own markup (classes on spans, the code escaped): nothing in it
+        # can be removed, so the scan for removals skips it; it is most of the HTML of a code answer.
+        scanned = raw
+        for block in highlighted:
+            scanned = scanned.replace(block, '<div class="hl"></div>', 1)
+        found = removals(scanned)
         for what, needles in found[:MAX_REMOVAL_WARNINGS]:
             self.diags.warning(self.path, locate(*needles), f"removed {printable(what)}: not allowed in cards")
         if len(found) > MAX_REMOVAL_WARNINGS:

@@ -21,9 +21,12 @@ LESSON_ID_RE = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?[a-z]?)(?![\d])")
 EPISODE_DIR_RE = re.compile(r"^(?:episode|ep|module|chapter)?[\s_\-]*0*(\d+)(?:[\s_\-.]+(.*))?$", re.I)
 H1_PREFIX_RE = re.compile(r"^\s*interview\s+questions?\s*[:\u2014\u2013-]\s*", re.I)
 NO_LESSON_NUMBER = "no lesson number"
+MAX_BREADCRUMB = 400  # characters; a real breadcrumb line is far shorter
 EMPHASIS_RE = re.compile(r"(\*\*|__|`)(.{1,300}?)\1")  # "# 🐳 **Docker**": the title is the words
 def is_breadcrumb(text: str) -> bool:
-    return bool(BREADCRUMB_RE.match(text.strip()))
+    """'Episode 6 — Title / 6.9 — Title': a short line (the pattern backtracks on a long one)."""
+    stripped = text.strip()
+    return len(stripped) <= MAX_BREADCRUMB and "/" in stripped and bool(BREADCRUMB_RE.match(stripped))
 
 
 # Keys static-site generators put in front matter: they mean nothing here and are no mistake.

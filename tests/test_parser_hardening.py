@@ -83,3 +83,15 @@ def test_hostile_lines_parse_in_time_linear_in_their_length(make):
     base = min(_parse_seconds(make(small)) for _ in range(3))
     big = min(_parse_seconds(make(large)) for _ in range(3))
     assert big < max(6 * base, 0.05), (base, big)
+
+
+def test_a_lesson_of_too_many_quick_fire_rows_is_refused_at_the_first_row_past_the_limit(tmp_path):
+    from ankideploy.sources.quick_fire import MAX_ROWS
+    rows = "".join(f"| Row {i}? | Answer {i} |\n" for i in range(MAX_ROWS + 5))
+    body = "### Q1. What?\n\n**Model answer:** This.\n\n## Quick-fire\n\n| Question | Answer |\n|---|---|\n" + rows
+    result, problems = build(tmp_path, body)
+    errors = [(line, message) for line, severity, message in problems if severity == "error"]
+    first_row = 9 + 9  # the header lines, the question, then the table's two lines
+    assert errors == [(first_row + MAX_ROWS, f"more than {MAX_ROWS:,} quick-fire rows in one lesson: split it into"
+                                             " several lessons (rows from here on are not read)")]
+    assert result.packages == []

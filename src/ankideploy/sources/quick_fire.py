@@ -28,6 +28,7 @@ ANSWER_WORDS = ("answer", "a", "expected", "definition", "response", "one-line",
                 "30-second", "short", "reply")
 NUMBER_HEADERS = ("#", "no", "no.", "n", "nr", "num", "number", "sl", "s.no", "sr", "sr.")
 WINDOW = 4000
+MAX_ROWS = 10_000  # per lesson: a real one has tens; this bounds the memory a hostile one takes
 BULLET_RE = re.compile(r"^[-*+][ \t]{1,4}")
 
 
@@ -86,6 +87,7 @@ class _Reader:
         self.lines, self.fenced, self.path, self.diags = lines, fenced, path, diags
         self.rows: list[QuickFire] = []
         self.used: set[int] = set()
+        self.overflow = 0  # the line of the first row past MAX_ROWS
 
     def run(self) -> None:
         i = 0
@@ -96,6 +98,12 @@ class _Reader:
             i = self._table(i) or self._item(i) or self._pair(i) or self._question_block(i) or i + 1
 
     def _add(self, label, question, answer, line, shape, site, others=()) -> None:
+        if len(self.rows) >= MAX_ROWS:
+            if not self.overflow:
+                self.overflow = line
+                self.diags.error(self.path, line, f"more than {MAX_ROWS:,} quick-fire rows in one lesson: split it into"
+                                 " several lessons (rows from here on are not read)")
+            return
         row = quick_fire_row(label or str(len(self.rows) + 1), question, answer, line, self.path, self.diags,
                              others, shape, site)
         if row:

@@ -95,3 +95,12 @@ def test_a_lesson_of_too_many_quick_fire_rows_is_refused_at_the_first_row_past_t
     assert errors == [(first_row + MAX_ROWS, f"more than {MAX_ROWS:,} quick-fire rows in one lesson: split it into"
                                              " several lessons (rows from here on are not read)")]
     assert result.packages == []
+
+
+def test_an_answer_of_thousands_of_paragraphs_is_shown_as_text_not_formatted_in_quadratic_time(tmp_path):
+    from ankideploy.render import MAX_BLOCKS
+    body = "### Q1. What?\n\n**Model answer:**\n\n" + "".join(f"- item {i}\n\n" for i in range(MAX_BLOCKS + 10))
+    result, problems = build(tmp_path, body)
+    assert (14, "warning", f"an answer of {MAX_BLOCKS + 9} paragraphs is too long to format; shown as plain text") \
+        in problems
+    assert result.packages and "<ul>" not in result.planned[0].spec.fields[1]

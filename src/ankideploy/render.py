@@ -34,6 +34,7 @@ MAX_PARAGRAPH_TOKENS = 2_000  # inline markup characters in one paragraph; a bus
 # Unclosed tag openers may cost html.parser this many scans of the whole block before they are escaped.
 MAX_TAG_SCAN_FACTOR = 8
 MAX_TAG_SCAN_SLACK = 200_000
+MAX_BLOCKS = 5_000  # blank-line separated blocks in one answer; a long real one has a hundred
 MAX_REMOVAL_WARNINGS = 50  # per block; the rest is one count
 IMG_RE = re.compile(r"<img\b[^>]*>")
 ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
@@ -52,6 +53,18 @@ def _markdown(inline_extras: bool = True) -> markdown.Markdown:
     from .gfm import GithubHabits
     return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits(inline_extras)],
                              output_format="html")
+
+
+def _without_code(raw: str, highlighted) -> str:
+    """The HTML with each highlighted block (in document order) reduced to an empty one: one pass."""
+    out, position = [], 0
+    for block in highlighted:
+        at = raw.find(block, position)
+        if at >= 0:
+            out += [raw[position:at], '<div class="hl"></div>']
+            position = at + len(block)
+    out.append(raw[position:])
+    return "".join(out)
 
 
 class Renderer:
@@ -102,6 +115,9 @@ class Renderer:
             return f"a line of {longest} characters is too long to format"
         if (tokens := busiest_paragraph(text)) > MAX_PARAGRAPH_TOKENS:
             return f"a paragraph with {tokens} markup characters (& * _ ` [ ] < > ! \\ ~) is too busy to format"
+        if (blocks := text.count("\n\n")) > MAX_BLOCKS:
+            # python-markdown takes each block off the front of a list: quadratic in their number.
+            return f"an answer of {blocks} paragraphs is too long to format"
         return None
 
     def _guard_input(self, text: str, line: int) -> str | None:
@@ -135,10 +151,7 @@ class Renderer:
         locate = Locator(source, line)
         # Highlighted code is Pygments' own markup (classes on spans, the code escaped): nothing in it
         # can be removed, so the scan for removals skips it; it is most of the HTML of a code answer.
-        scanned = raw
-        for block in highlighted:
-            scanned = scanned.replace(block, '<div class="hl"></div>', 1)
-        found = removals(scanned)
+        found = removals(_without_code(raw, highlighted))
         for what, needles in found[:MAX_REMOVAL_WARNINGS]:
             self.diags.warning(self.path, locate(*needles), f"removed {printable(what)}: not allowed in cards")
         if len(found) > MAX_REMOVAL_WARNINGS:

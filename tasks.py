@@ -32,15 +32,27 @@ def ensure_venv(extras: str) -> None:
     if marker.exists() and marker.read_text() == digest:
         return
     spec = f".[{extras}]" if extras else "."
-    subprocess.run([_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "--upgrade", "pip"], check=True)
+    _pip(["install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip"])
     # setuptools announces, as a warning, how an editable install of a package with a mapped folder
     # (the add-on) works; it is information about this set-up, not a problem: keep the install quiet.
     quiet = {**os.environ, "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
                                                                    "ignore:Editable installation"]))}
-    subprocess.run([_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", spec], check=True, cwd=ROOT, env=quiet)
+    _pip(["install", "--quiet", "--disable-pip-version-check", "-e", spec], env=quiet)
     marker.write_text(digest)
+
+
+def _pip(args: list[str], env=None) -> None:
+    """pip, quiet: a machine whose pip configuration names package folders that do not exist makes
+    pip warn once per package ("Location ... is ignored"); those lines say nothing about this
+    project and are left out. Everything else pip prints is shown, and all of it when pip fails."""
+    result = subprocess.run([_python(), "-m", "pip", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    shown = [line for line in (result.stdout + result.stderr).splitlines()
+             if not (line.startswith("WARNING: Location '") and line.endswith("is neither a file nor a directory."))]
+    if result.returncode != 0:
+        print(result.stdout + result.stderr, file=sys.stderr)
+        raise SystemExit(result.returncode)
+    if shown:
+        print("\n".join(shown), file=sys.stderr)
 
 
 def build() -> int:

@@ -108,3 +108,41 @@ def require(module: str):
         if in_ci():
             pytest.fail(f"{module} cannot be imported ({exc}); CI installs every test dependency")
         pytest.skip(f"{module} is not installed")
+
+
+SHAPES = Path(__file__).resolve().parent / "data" / "shapes"
+
+
+class ImportedNote:
+    """A note as a real collection holds it after the import: its fields and tags."""
+
+    def __init__(self, fields: dict[str, str], tags: list[str]):
+        self.fields, self.tags = fields, tags
+
+    def __getitem__(self, name: str) -> str:
+        return self.fields[name]
+
+    def keys(self) -> list[str]:
+        return list(self.fields)
+
+
+@pytest.fixture(scope="session")
+def shapes_course(tmp_path_factory):
+    """Every lesson of tests/data/shapes built as one course and imported into one real
+    collection, once: the build's result and the imported notes."""
+    root = tmp_path_factory.mktemp("shapes")
+    course = root / "course"
+    course.mkdir()
+    for lesson in sorted(SHAPES.glob("*.md")):
+        if lesson.name != "README.md":
+            shutil.copy(lesson, course / lesson.name)
+    result = build_decks([course], root / "dist", use_state=False)
+    col = new_collection(root / "anki")
+    try:
+        import_apkg(col, result.packages[0])
+        notes = [ImportedNote(dict(note.items()), list(note.tags))
+                 for note in (col.get_note(nid) for nid in col.find_notes(""))]
+    finally:
+        col.close()
+    return result, notes
+

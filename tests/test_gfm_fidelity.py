@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import answer_of, build_decks, import_apkg, new_collection
+from conftest import answer_of
 from test_cards_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 SHAPES = Path(__file__).resolve().parent / "data" / "shapes"
@@ -57,25 +56,17 @@ def github(markdown_text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def fields(tmp_path_factory):
+def fields(shapes_course):
     """(lesson name, line) -> (answer Markdown as read, answer field after a real import)."""
     from ankideploy.diagnostics import Diagnostics
     from ankideploy.sources import SourceFile, read_lesson
 
-    root = tmp_path_factory.mktemp("gfm")
-    course = root / "course"
-    course.mkdir()
-    for lesson in LESSONS:
-        shutil.copy(lesson, course / lesson.name)
-    result = build_decks([course], root / "dist", use_state=False)
-    col = new_collection(root / "anki")
+    _, notes = shapes_course
     imported = {}
-    import_apkg(col, result.packages[0])
-    for nid in col.find_notes("note:Interview*"):
-        note = col.get_note(nid)
-        source, line = note["Source"].rsplit(":", 1)
-        imported[(source.split("/")[-1], int(line))] = answer_of(note["Model Answer"])  # after "Check yourself"
-    col.close()
+    for note in notes:
+        if "Model Answer" in note.keys():
+            source, line = note["Source"].rsplit(":", 1)
+            imported[(source.split("/")[-1], int(line))] = answer_of(note["Model Answer"])  # after "Check yourself"
     answers = {}
     for lesson in LESSONS:
         parsed = read_lesson(SourceFile(lesson, lesson.name, lesson.name, SHAPES), Diagnostics())

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import answer_of, build_decks, import_apkg, new_collection
+from conftest import answer_of
 
 SHAPES = Path(__file__).resolve().parent / "data" / "shapes"
 LESSONS = sorted(p for p in SHAPES.glob("*.md") if p.name != "README.md")
@@ -36,19 +35,9 @@ def topic_tag(title: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory):
+def imported(shapes_course):
     """Every shape lesson built as one course and imported into one real collection."""
-    root = tmp_path_factory.mktemp("shapes")
-    course = root / "course"
-    course.mkdir()
-    for lesson in LESSONS:
-        shutil.copy(lesson, course / lesson.name)
-    result = build_decks([course], root / "dist", use_state=False)
-    col = new_collection(root / "anki")
-    import_apkg(col, result.packages[0])
-    notes = [col.get_note(nid) for nid in col.find_notes("")]
-    yield result, notes
-    col.close()
+    return shapes_course
 
 
 def _notes_of(notes, lesson: Path):

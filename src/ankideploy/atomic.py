@@ -26,10 +26,13 @@ def open_temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
     return fd, tmp
 
 
-def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
-    """Readers see the old file or the new one, never half of one; ``durable`` also survives power loss."""
+def write_atomically(path: Path, data: bytes, durable: bool = True, mode: int | None = None) -> None:
+    """Readers see the old file or the new one, never half of one; ``durable`` also survives power loss;
+    ``mode``: the new file's permissions (default: a plain new file's)."""
     fd, tmp = open_temporary(path)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             if durable:

@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from .atomic import open_temporary
+from .atomic import write_atomically
 from .lesson import IdSite
 
 LINE_RE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -91,15 +91,5 @@ def write_in_place(path: Path, data: bytes) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         return real
-    fd, tmp = open_temporary(real)
-    try:
-        os.fchmod(fd, info.st_mode & 0o7777)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(real, data, mode=info.st_mode & 0o7777)
     return real

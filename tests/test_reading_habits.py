@@ -120,3 +120,21 @@ def test_numbered_bold_questions_keep_their_numbering_even_without_a_question_ma
     assert [q for q, _ in got] == ["What is an index?", "What are the join types? Name them.", "What is a view?",
                                    "What does VACUUM do?"]
     assert "Define" in got[2][1] and "Name" in got[2][1] and problems == []
+
+
+def test_a_stray_fence_after_the_last_answer_is_a_warning_not_a_lost_lesson(tmp_path):
+    got, problems = read(tmp_path, "## Basic\n\n### Q1. What is a pod?\n\nThe smallest unit.\n\n```\nleftover chat\n")
+    assert [q for q, _ in got] == ["What is a pod?"]
+    assert problems == [(7, "warning", "this code fence is never closed: the rest of the file is shown as part of the"
+                                       " answer above")]
+
+
+def test_questions_set_as_quotes_dotted_numbers_and_anchors(tmp_path):
+    body = ("## Basic\n\n> What is hoisting?\n\n**Answer:** Declarations move to the top of their scope.\n\n"
+            "> Why use strict mode?\n**Answer:** It turns silent mistakes into errors.\n\n"
+            "## Runtime\n\n### <a name=\"q21\"></a> 2.1 What is a stack?\n\nMemory for calls.\n\n"
+            "### 2.2 Compare heap and stack\n\nThe heap holds what outlives a call.\n")
+    got, problems = read(tmp_path, body)
+    assert [q for q, _ in got] == ["What is hoisting?", "Why use strict mode?", "What is a stack?",
+                                   "Compare heap and stack"]
+    assert got[2][1] == "<p>Memory for calls.</p>" and problems == []

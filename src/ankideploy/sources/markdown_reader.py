@@ -271,6 +271,8 @@ def split_structure(lines: list[tuple[int, str]]) -> Parsed:
     parsed = _Outline(lines, flags, _headings(lines, flags)).run()
     parsed.unclosed = unclosed
     parsed.in_code = {number for (number, _), flag in zip(lines, flags) if flag}
+    if unclosed:
+        parsed.swallowed = [text for number, text in lines if number > unclosed[0]]
     if parsed.h1 is None:
         _untitled(parsed)
     _shape_questions(parsed)

@@ -17,7 +17,8 @@ from ..lesson import IdSite
 from .labels import comments, label_of, without_comments
 
 QUESTION_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?\.?[ \t]{0,2}(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)\]]?|"
-                                r"(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)]|(\d{1,6})[ \t]?-(?=[ \t]))"
+                                r"(\d{1,6}(?:\.\d{1,4}){0,3}[a-z]?)[ \t]{0,2}[.:)]|(\d{1,6})[ \t]?-(?=[ \t])|"
+                                r"(\d{1,6}(?:\.\d{1,4}){1,3})(?=[ \t]))"
                                 r"(?:[ \t]+|$)", re.I)
 # "**Q1. What is X?**", "__What is Y?__ rest"
 BOLD_LINE_RE = re.compile(r"[ ]{0,3}(\*\*|__)(?P<inner>[^*_].*?)\1(?P<rest>.*)$")
@@ -45,7 +46,7 @@ BOLD_Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:\*\*|__)[ \t]{0,2}Q(?:uestion)?[ \t.]{
 CODE_QUESTION_RE = re.compile(r"`(?P<q>\d{1,4}[.)][ \t][^`]{1,500})`[ \t]{0,3}(?:<br\s{0,3}/?>)?[ \t]*$")
 BR_RE = re.compile(r"<br\s{0,3}/?>", re.I)
 WINDOW = 2000  # a question line longer than this is prose
-SHAPE_STARTS = frozenset("<*_-+#Qq0123456789`\t")  # the first character of every question shape
+SHAPE_STARTS = frozenset("<*_-+#Qq0123456789`\t>")  # the first character of every question shape
 ANSWER_SHAPE_STARTS = frozenset("<*_Qq")  # of those that may stand inside an answer (numbered, continuing)
 
 
@@ -195,7 +196,7 @@ def _section_label(question: ShapeQuestion) -> list[tuple[int, str]]:
 
 def _number(question: ShapeQuestion) -> int:
     m = None if question.number else QUESTION_NUMBER_RE.match(question.text.strip()[:40])
-    written = question.number or ((m.group(1) or m.group(2)) if m else "")
+    written = question.number or ((m.group(1) or m.group(2) or m.group(3) or m.group(4)) if m else "")
     digits = re.match(r"\d{1,6}", written)
     return int(digits.group()) if digits else -2
 
@@ -311,6 +312,8 @@ def _start(lines, fenced, i, numbered_bold: str, ends: dict[int, int], list_styl
         return ShapeQuestion(question, number, "q-a", IdSite(number, "end"), numbered=bool(qn), number=qn), j
     if q_alone(text):
         return _question_below(lines, fenced, i)
+    if text.lstrip(" ")[:1] == ">" and (quoted := _quoted_question(lines, fenced, i)):
+        return quoted
     if m := Q_EMPTY_RE.match(text[:80]):
         return ShapeQuestion(text.strip(), number, "q-a", IdSite(number, "end"), numbered=True,
                              number=m.group(1)), i + 1
@@ -342,6 +345,21 @@ def _continues(text: str) -> bool:
     return bool(stripped) and len(stripped) < WINDOW and not label_of(text) and not q_label(text) \
         and not stripped.startswith(("#", ">", "|", "```", "~~~", "<", "- ", "* ", "+ ")) \
         and not BOLD_LINE_RE.match(text) and not re.match(r"\d{1,9}[.)][ \t]", stripped)
+
+
+def _quoted_question(lines, fenced, i: int):
+    """'> What is hoisting?' with an answer label on the lines after it: a question set as a quote."""
+    question = re.sub(r"^[ ]{0,3}>[ ]?", "", lines[i][1]).strip()
+    if len(question) > WINDOW or not _plain(question).endswith("?"):
+        return None
+    for j in range(i + 1, min(i + 4, len(lines))):
+        if lines[j][1].strip():
+            found = label_of(lines[j][1])
+            if fenced[j] or not found or found[0] != "answer":
+                return None
+            number = lines[i][0]
+            return ShapeQuestion(question, number, "q-a", IdSite(number, "end")), i + 1
+    return None
 
 
 def _question_below(lines, fenced, i: int):

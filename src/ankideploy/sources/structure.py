@@ -28,6 +28,7 @@ COMMENT_ONLY_RE = re.compile(r"^\s*<!--.*-->\s*$")
 RULE_RE = re.compile(r"^\s{0,3}(?:([-*_])(?:[ \t]{0,3}\1){2,}|[\u2e3a\u2e3b]{1,10}|[\u2500\u2501]{3,80})[ \t]*$")
 RULE_STARTS = ("-", "*", "_", "\u2e3a", "\u2e3b", "\u2500", "\u2501")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
+ANCHOR_RE = re.compile(r"^<a\b[^<>]{0,200}>\s{0,3}</a>")  # '<a name="q3"></a> 3. Why?': a link target, no text
 KEYCAP_RE = re.compile("^(\\d{1,3})\ufe0f?\u20e3")  # "1️⃣ What is Docker?"
 ATX_OPEN_RE = re.compile(r"[ ]{0,3}(#{1,6})(?=[ \t]|$)")
 
@@ -67,6 +68,7 @@ class Parsed:
     sections: list[Section] = field(default_factory=list)
     unclosed: tuple[int, str] | None = None  # (line, kind) of a code fence or comment never closed
     in_code: set[int] = field(default_factory=set)  # lines inside code fences or comments
+    swallowed: list[str] = field(default_factory=list)  # the lines after a block never closed
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def atx_heading(line: str) -> tuple[int, str] | None:
 
 def split_question_heading(text: str) -> tuple[str, str] | None:
     """(number, question) for ``Q1. Why?``, ``Q3: Why?``, ``3. Why?``; None otherwise."""
-    stripped = text.strip()
+    stripped = ANCHOR_RE.sub("", text.strip(), count=1).strip()
     head, keycap = stripped[:60], 0
     if "\u20e3" in head[:6] and (k := KEYCAP_RE.match(head)):
         keycap = len(k.group(0)) - len(k.group(1)) - 1
@@ -133,7 +135,7 @@ def split_question_heading(text: str) -> tuple[str, str] | None:
     m = QUESTION_NUMBER_RE.match(head)
     if not m:
         return None
-    return (m.group(1) or m.group(2) or m.group(3)), stripped[m.end() + keycap:].strip()
+    return (m.group(1) or m.group(2) or m.group(3) or m.group(4)), stripped[m.end() + keycap:].strip()
 
 
 def trim(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -526,11 +528,6 @@ def check_repeats(questions: list[Question], path: str, diags: Diagnostics) -> N
 def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, default: LevelDefault = LevelDefault()):
     """Questions, quick-fire rows, how-to steps and skipped blocks from the parsed sections."""
     questions, quick_fire, how_to, groups, skipped = [], [], [], [], []
-    if parsed.unclosed:
-        line, kind = parsed.unclosed
-        kind, _, hint = kind.partition(" (")
-        hint = f" ({hint}" if hint else ""
-        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it{hint}")
     parsed.intro = _take_tables(parsed.intro, dialect, path, diags, quick_fire)
     report_suspicious(parsed.intro, dialect, path, diags, skipped, "it is in the lesson's introduction, not under a question")
     for position, section in enumerate(parsed.sections):
@@ -548,10 +545,28 @@ def collect(parsed: Parsed, dialect: Dialect, path: str, diags: Diagnostics, def
             groups.append((section, [_heading_number(raw) for raw in section.questions if raw.shape == "heading"]))
         else:
             _other_section(section, dialect, path, diags, skipped)
+    _report_unclosed(parsed, questions, quick_fire, path, diags)
     check_numbering(groups, path, diags)
     check_repeats(questions, path, diags)
     _note_unlevelled(questions, path, diags)
     return questions, quick_fire, how_to, skipped
+
+
+def _report_unclosed(parsed: Parsed, questions, quick_fire, path: str, diags: Diagnostics) -> None:
+    """A fence or comment never closed swallows what follows it: an error when a card stands after it,
+    a warning when it only runs to the end of the last answer (a stray fence after it, say)."""
+    if not parsed.unclosed:
+        return
+    line, kind = parsed.unclosed
+    kind, _, hint = kind.partition(" (")
+    hint = f" ({hint}" if hint else ""
+    last = max([q.location.line for q in questions] + [r.location.line for r in quick_fire], default=0)
+    cards_after = any(atx_heading(t) or suspicious(t) for t in parsed.swallowed[:100_000])
+    if last and line > last and not cards_after:
+        diags.warning(path, line, f"this {kind} is never closed: the rest of the file is shown as part of the"
+                      f" answer above{hint}")
+    else:
+        diags.error(path, line, f"this {kind} is never closed: everything after it would vanish into it{hint}")
 
 
 def _take_tables(lines, dialect: Dialect, path: str, diags: Diagnostics, rows: list) -> list:

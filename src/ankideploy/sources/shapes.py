@@ -46,6 +46,8 @@ BOLD_Q_LABEL_RE = re.compile(r"[ ]{0,3}(?:\*\*|__)[ \t]{0,2}Q(?:uestion)?[ \t.]{
 CODE_QUESTION_RE = re.compile(r"`(?P<q>\d{1,4}[.)][ \t][^`]{1,500})`[ \t]{0,3}(?:<br\s{0,3}/?>)?[ \t]*$")
 BR_RE = re.compile(r"<br\s{0,3}/?>", re.I)
 WINDOW = 2000  # a question line longer than this is prose
+QUOTE_LINES = 10  # a question set as a quote is a line or a few
+ANSWER_REACH = 80  # lines between such a question and its answer label (a code block it shows)
 SHAPE_STARTS = frozenset("<*_-+#Qq0123456789`\t>")  # the first character of every question shape
 ANSWER_SHAPE_STARTS = frozenset("<*_Qq")  # of those that may stand inside an answer (numbered, continuing)
 
@@ -348,17 +350,25 @@ def _continues(text: str) -> bool:
 
 
 def _quoted_question(lines, fenced, i: int):
-    """'> What is hoisting?' with an answer label on the lines after it: a question set as a quote."""
-    question = re.sub(r"^[ ]{0,3}>[ ]?", "", lines[i][1]).strip()
-    if len(question) > WINDOW or not _plain(question).endswith("?"):
+    """'> What is hoisting?' (a quote of a line or a few) with an answer label after it, perhaps past a
+    code block the question shows: a question set as a quote."""
+    parts, j = [], i
+    while j < len(lines) and lines[j][1].strip() and not fenced[j] and len(parts) <= QUOTE_LINES \
+            and not (j > i and label_of(lines[j][1])):
+        parts.append(re.sub(r"^[ ]{0,3}>[ ]?", "", lines[j][1]).strip())
+        j += 1
+    question = " ".join(parts)
+    if len(question) > WINDOW or "?" not in question or len(parts) > QUOTE_LINES:
         return None
-    for j in range(i + 1, min(i + 4, len(lines))):
-        if lines[j][1].strip():
-            found = label_of(lines[j][1])
-            if fenced[j] or not found or found[0] != "answer":
-                return None
+    for k in range(j, min(j + ANSWER_REACH, len(lines))):
+        text = lines[k][1]
+        if fenced[k] or not text.strip():
+            continue
+        if text.lstrip(" ")[:1] in (">", "#"):
+            return None
+        if (found := label_of(text)) and found[0] == "answer":
             number = lines[i][0]
-            return ShapeQuestion(question, number, "q-a", IdSite(number, "end")), i + 1
+            return ShapeQuestion(question, number, "q-a", IdSite(number, "end")), j
     return None
 
 

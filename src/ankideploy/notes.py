@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import identity
 from .answer_parts import with_check_yourself

@@ -22,7 +22,8 @@ from .labels import label_of, without_comments
 from .levels import difficulty_line, heading_level, take_marker, topic_name
 from .quick_fire import question_tables, read_quick_fire
 from .shapes import is_numbered, q_alone, q_label, question_like, split_region
-from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, atx_heading, Heading, Parsed, RawQuestion, Section, classify)
+from .structure import (COMMENT_ONLY_RE, RULE_RE, Dialect, Heading, Parsed, RawQuestion, Section, atx_heading, classify,
+                        split_question_heading)
 
 FENCE_RE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 COMMENT_OPEN_RE = re.compile(r"^[ ]{0,3}<!--")
@@ -317,7 +318,7 @@ def _flags(parsed: Parsed, lines) -> list[bool]:
 
 
 def _number_of(text: str) -> int:
-    from .structure import split_question_heading
+    """The number of a question heading ('### 3. Why?' gives 3), -1 without one."""
     parts = split_question_heading(take_marker(without_comments(text))[0])
     digits = re.match(r"\d{1,6}", parts[0]) if parts else None
     return int(digits.group()) if digits else -1

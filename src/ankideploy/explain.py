@@ -7,6 +7,7 @@ block that looks like part of a card but was skipped, with the reason.
 from __future__ import annotations
 
 from .lesson import Lesson
+from .sources.structure import short
 
 LEVEL_FROM = {"heading": "from its section heading", "marker": "from a marker on the question",
               "front matter": "from front matter 'level:'", "default": "from --default-level"}
@@ -39,13 +40,8 @@ def _question(question) -> str:
         level = "no level (the lesson states none)"
     topic = f", topic '{question.topic}'" if question.topic else ""
     number = f"Q{question.number} " if question.number else ""
-    return f"question ({question.shape}) {number}{_short(question.text)!r}: {level}{topic}"
+    return f"question ({question.shape}) {number}{short(question.text, WIDTH)!r}: {level}{topic}"
 
 
 def _row(row) -> str:
-    return f"quick-fire ({row.shape}) {_short(row.question)!r} \u2192 {_short(row.answer, 30)!r}"
-
-
-def _short(text: str, width: int = WIDTH) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "\u2026"
+    return f"quick-fire ({row.shape}) {short(row.question, WIDTH)!r} \u2192 {short(row.answer, 30)!r}"

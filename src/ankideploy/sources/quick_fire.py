@@ -16,7 +16,7 @@ from ..diagnostics import Diagnostics
 from ..lesson import IdSite, QuickFire, Skipped
 from .labels import label_of, without_comments
 from .shapes import bold_question, q_label, question_like
-from .structure import Section, atx_heading, meaningful, quick_fire_row, split_question_heading, suspicious
+from .structure import Section, atx_heading, short, meaningful, quick_fire_row, split_question_heading, suspicious
 
 SEPARATOR_RE = re.compile(r"^[ \t]{0,3}\|?[ \t]{0,3}:?-+:?[ \t]{0,3}(?:\|[ \t]{0,3}:?-+:?[ \t]{0,3})*\|?[ \t]*$")
 ITEM_RE = re.compile(r"^(?P<indent>[ ]{0,3})(?P<marker>[-*+]|\d{1,9}[.)])[ \t]{1,4}(?P<text>.*)$")
@@ -28,6 +28,7 @@ ANSWER_WORDS = ("answer", "a", "expected", "definition", "response", "one-line",
                 "30-second", "short", "reply")
 NUMBER_HEADERS = ("#", "no", "no.", "n", "nr", "num", "number", "sl", "s.no", "sr", "sr.")
 WINDOW = 4000
+NO_SHAPE = "it fits no quick-fire shape (table row, 'Q: ... → answer', '- **question** answer', 'Q:'/'A:' lines)"
 MAX_ROWS = 10_000  # per lesson: a real one has tens; this bounds the memory a hostile one takes
 BULLET_RE = re.compile(r"^[-*+][ \t]{1,4}")
 
@@ -40,12 +41,10 @@ def read_quick_fire(section: Section, fenced: list[bool], path: str, diags: Diag
     stray = [(n, t) for n, t in meaningful(section.lines) if n not in reader.used and n not in in_code]
     reported = False
     for number, text in stray:
-        what = suspicious(text) or (f"line '{_short(text)}'" if "?" in text else None)
+        what = suspicious(text) or (f"line '{short(text)}'" if "?" in text else None)
         if what:
-            skipped.append(Skipped(number, what, "it fits no quick-fire shape (table row, 'Q: ... → answer',"
-                                   " '- **question** answer', 'Q:'/'A:' lines)"))
-            diags.warning(path, number, f"{what} skipped: it fits no quick-fire shape (table row,"
-                          " 'Q: ... → answer', '- **question** answer', 'Q:'/'A:' lines)")
+            skipped.append(Skipped(number, what, NO_SHAPE))
+            diags.warning(path, number, f"{what} skipped: {NO_SHAPE}")
             reported = True
     plain = [(n, t) for n, t in stray if not suspicious(t) and "?" not in t and not atx_heading(t)]
     if not reader.rows and not reader.used:
@@ -75,11 +74,6 @@ def _names_questions(header: list[str]) -> bool:
     number = next((i for i, h in enumerate(lowered) if h in NUMBER_HEADERS), None)
     question = _find(lowered, QUESTION_WORDS, number)
     return question is not None and _find(lowered, ANSWER_WORDS, number, exclude=question) is not None
-
-
-def _short(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "\u2026"
 
 
 class _Reader:

@@ -205,7 +205,7 @@ def assemble_question(raw: RawQuestion, ctx: _Context) -> Question | None:
         if raw.shape == "heading":
             diags.error(path, heading.line, "question heading has no text")
         else:
-            ctx.skip(heading.line, f"empty question '{_short(head)}'", "it has no text")
+            ctx.skip(heading.line, f"empty question '{short(head)}'", "it has no text")
         return None
     inside = ctx.fenced(raw.lines) if ctx.fenced else [False] * len(raw.lines)
     lines = _unwrap_reveal(raw.lines, inside)
@@ -249,7 +249,7 @@ def _cut_after_rule(lines, inside, ctx: _Context) -> list[tuple[int, str]]:
         first = meaningful(after)[0][0]
         ctx.diags.warning(ctx.path, first, "text after the rule ('---') that closes the answer above is not part of any"
                           " card")
-        ctx.skipped.append(Skipped(first, f"text '{_short(meaningful(after)[0][1])}'",
+        ctx.skipped.append(Skipped(first, f"text '{short(meaningful(after)[0][1])}'",
                                    "it follows the rule ('---') that closes the answer above"))
         return lines[:index] + [(n, "") for n, _ in lines[index:]]
     return lines
@@ -262,7 +262,7 @@ def _no_answer(raw: RawQuestion, number: str, label_line: int, ctx: _Context) ->
         ctx.diags.error(ctx.path, label_line or raw.heading.line,
                         f"question{' Q' + number if number else ''} has no answer")
     else:
-        ctx.skip(raw.heading.line, f"{_SHAPE_NAMES.get(raw.shape, 'question')} '{_short(raw.heading.text)}'",
+        ctx.skip(raw.heading.line, f"{_SHAPE_NAMES.get(raw.shape, 'question')} '{short(raw.heading.text)}'",
                  "nothing under it is an answer")
 
 
@@ -270,7 +270,8 @@ _SHAPE_NAMES = {"bold": "bold question", "q-a": "'Q:' question", "list": "list q
                 "details": "<details> question", "heading": "question heading"}
 
 
-def _short(text: str, width: int = 60) -> str:
+def short(text: str, width: int = 60) -> str:
+    """Text for a message: whitespace collapsed, at most ``width`` characters."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 1] + "\u2026"
 
@@ -413,7 +414,7 @@ def safe_tags(tags: list[str], line: int, path: str, diags: Diagnostics) -> list
     for tag in tags:
         clean, removed = safe_tag(tag)
         if removed:
-            diags.warning(path, line, f"tag '{_short(tag, 40)}': removed {removed!r}; tags may hold letters,"
+            diags.warning(path, line, f"tag '{short(tag, 40)}': removed {removed!r}; tags may hold letters,"
                           " digits, '_', '-', ':' and '.' only")
         if clean:
             kept.append(clean)
@@ -658,23 +659,23 @@ def suspicious(text: str) -> str | None:
     if heading := atx_heading(text):
         inner = without_comments(heading[1]).strip()
         if take_marker(inner)[0].endswith("?"):
-            return f"question heading '{_short(inner)}'"
+            return f"question heading '{short(inner)}'"
         return None
     if q_label(text):
-        return f"'Q:' line '{_short(stripped)}'"
+        return f"'Q:' line '{short(stripped)}'"
     if (item := LIST_ITEM_RE.match(text)) and without_comments(item.group(1)).strip().endswith("?"):
-        return f"list question '{_short(stripped)}' (nothing is indented under it as its answer)"
+        return f"list question '{short(stripped)}' (nothing is indented under it as its answer)"
     if bold_question(text):
-        return f"bold question '{_short(stripped)}'"
+        return f"bold question '{short(stripped)}'"
     if (found := label_of(text)) and found[0] == "answer":
-        return f"answer label '{_short(stripped)}'"
+        return f"answer label '{short(stripped)}'"
     return None
 
 
 def _other_section(section: Section, dialect: Dialect, path: str, diags: Diagnostics,
                    skipped: list[Skipped]) -> None:
     report_suspicious(section.lines, dialect, path, diags, skipped,
-                      f"section '{_short(section.heading.text)}' holds no questions the lesson's shape allows")
+                      f"section '{short(section.heading.text)}' holds no questions the lesson's shape allows")
 
 
 def _how_to(section: Section, dialect: Dialect, path: str, diags: Diagnostics, skipped: list[Skipped]) -> list[Block]:

@@ -51,8 +51,9 @@ def is_plain_inline(text: str) -> bool:
 
 def _markdown(inline_extras: bool = True) -> markdown.Markdown:
     from .gfm import GithubHabits
-    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits(inline_extras)],
-                             output_format="html")
+    from .inline_skip import SkipImpossiblePatterns
+    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits(inline_extras),
+                                         SkipImpossiblePatterns()], output_format="html")
 
 
 def _without_code(raw: str, highlighted) -> str:

@@ -168,17 +168,19 @@ class _NotRendered(ValueError):
 def _parse(source: str) -> _Element:
     root = _Element("#root", -1, -1, "", None)
     node, position = root, 0
-    while position < len(source):
-        if source.startswith("<!--", position):
-            close = source.find("-->", position + 4)
-            position = len(source) if close < 0 else close + 3
-            continue
-        match = TOKEN_RE.match(source, position)
-        closing, name, attrs = match.group(1), match.group(2), match.group(3)
+    size, match_token = len(source), TOKEN_RE.match
+    while position < size:
+        match = match_token(source, position)
+        closing, name, attrs = match.groups()
         if name is None:
-            if match.group(0) == "<":
+            token = match.group(0)
+            if token == "<!--":
+                close = source.find("-->", position + 4)
+                position = size if close < 0 else close + 3
+                continue
+            if token == "<":
                 raise _NotRendered(position)
-            node.children.append(_Text(match.group(0), position, node))
+            node.children.append(_Text(token, position, node))
         elif closing:
             name, ancestor = name.lower(), node
             while ancestor is not root and ancestor.name != name:
@@ -302,6 +304,8 @@ class _Finder:
     def sentence_matching(self, pattern: re.Pattern, skip: _Passage | None) -> tuple[_Passage, str] | None:
         for block in self.blocks:
             text = self.text(block)
+            if not pattern.search(text):  # no sentence of it can match: one search instead of one each
+                continue
             for s, e in _sentences(text):
                 if skip and skip.block is block and skip.span == (s, e):
                     continue

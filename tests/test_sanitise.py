@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import answer_of, build_decks, import_apkg, new_collection
 
@@ -429,3 +431,70 @@ def test_control_and_odd_characters_never_break_the_import(tmp_path):
 
 def test_unit_separator_in_one_lesson_does_not_spoil_the_package(tmp_path):
     build_and_import(tmp_path, ["\x1f"])
+
+
+# --- the quick reading of Markdown's HTML must list exactly what html.parser lists ---------------
+
+SIMPLE_SAMPLES = [
+    '<p>plain <em>text</em> and <code>x &lt; y</code></p>',
+    '<p><a href="https://example.com/a?b=c" title="t">link</a> <a href="javascript:alert(1)">x</a></p>',
+    '<p><img alt="a" src="data:text/html;base64,xx" /> <img src="pic.png" onerror="x()"></p>',
+    '<table><thead><tr><th style="text-align: left;">a</th></tr></thead></table>',
+    '<p><kbd>Ctrl</kbd><mark>m</mark><sup>2</sup><abbr title="x">y</abbr><br></p>',
+    '<p><span style="color: red; position: fixed">x</span><font color="red">f</font></p>',
+    '<div class="x" id="y"><iframe src="https://e.com"></iframe></div>',
+    '<ol start="3" type="a" reversed="reversed"><li>x</li></ol>',
+]
+FALLBACK_SAMPLES = [
+    '<p><a href="java&#115;cript:alert(1)">x</a></p>',  # a character reference in a value
+    "<p><a href='javascript:x'>single quotes</a></p>",
+    '<p><A HREF="javascript:x">upper case</A></p>',
+    '<script><img src=x onerror=y></script><p>after</p>',  # no tags inside script for html.parser
+    '<p>a <!-- <img src=x onerror=y> --> b</p>',
+    '<input disabled><p>an attribute without a value</p>',
+    '<p a\nb="c">a newline inside a tag</p>',
+    '<my-widget data-x="1">custom</my-widget>',
+    '<p>a < b</p>',
+]
+
+
+def _parser_removals(raw):
+    from ankideploy.sanitise import _Scanner
+    scanner = _Scanner()
+    scanner.feed(raw)
+    scanner.close()
+    return scanner.found
+
+
+@pytest.mark.parametrize("raw", SIMPLE_SAMPLES)
+def test_quick_reading_lists_what_the_html_parser_lists(raw):
+    from ankideploy.sanitise import _simple_removals
+    quick = _simple_removals(raw)
+    assert quick is not None, "this HTML is what the quick reading is for"
+    assert quick == _parser_removals(raw)
+
+
+def test_quick_reading_finds_the_removals_it_is_meant_to_report():
+    from ankideploy.sanitise import _simple_removals
+    found = [what for what, _ in _simple_removals(" ".join(SIMPLE_SAMPLES))]
+    assert found == ["javascript: URL on <a>", "data: URL on <img>", "'onerror' attribute on <img>",
+                     "'style' attribute on <th>",
+                     "CSS 'position' on <span>", "<font> element", "'id' attribute on <div>",
+                     "<iframe> element", "'reversed' attribute on <ol>"]
+
+
+@pytest.mark.parametrize("raw", FALLBACK_SAMPLES)
+def test_what_the_quick_reading_cannot_read_goes_to_the_html_parser(raw):
+    from ankideploy.sanitise import _simple_removals, removals
+    assert _simple_removals(raw) is None
+    assert removals(raw) == _parser_removals(raw)
+
+
+@given(st.lists(st.sampled_from(SIMPLE_SAMPLES + FALLBACK_SAMPLES + ["text", "&amp;", " ", "\n", "<", ">", '"']),
+                max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_quick_reading_never_disagrees_with_the_html_parser(pieces):
+    from ankideploy.sanitise import _simple_removals
+    raw = "".join(pieces)
+    quick = _simple_removals(raw)
+    assert quick is None or quick == _parser_removals(raw)

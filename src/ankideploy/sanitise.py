@@ -37,6 +37,10 @@ URL_SCHEMES = {"http", "https", "mailto", "data"}
 # Removed with their content: what they hold is code or a foreign document, never card text.
 DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template",
                         "frameset", "frame", "applet", "svg", "math", "title", "xmp", "noembed"}
+# A start or end tag as python-markdown writes it; its attributes as html.parser would list them.
+SIMPLE_TAG_RE = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:[ ]+[a-z][a-z0-9-]*="[^"<>&]*")*)[ ]?/?>')
+SIMPLE_ATTRIBUTE_RE = re.compile(r'[ ]+([a-z][a-z0-9-]*)="([^"]*)"')
+RAW_TEXT_TAGS = {"script", "style"}  # html.parser does not look for tags inside these
 UNSAFE_CSS_VALUE_RE = re.compile(r"url\s*\(|expression|\\|javascript:|@import|behavior", re.I)
 
 
@@ -110,28 +114,36 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
+Found = list[tuple[str, tuple[str, ...]]]  # (what, where to look for it in the source)
+
+
+def _check_tag(tag: str, attrs: list[tuple[str, str | None]], found: Found) -> None:
+    """What the sanitiser will remove from one start tag."""
+    if tag not in ALLOWED_TAGS:
+        found.append((f"<{tag}> element", (rf"<\s*{re.escape(tag)}\b",)))
+        return
+    allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+    for name, value in attrs:
+        at = (rf"\b{re.escape(name)}\s*=", rf"\b{re.escape(name)}\b")
+        if name not in allowed:
+            found.append((f"'{name}' attribute on <{tag}>", at))
+        elif name in ("href", "src") and value and _bad_url(tag, value):
+            scheme = value.split(":", 1)[0].strip()
+            found.append((f"{scheme}: URL on <{tag}>", (re.escape(value[:20]), *at, r"\]\(")))
+        elif name == "style" and value and (bad := _unsafe_declarations(value)):
+            listed = ", ".join(f"'{b}'" for b in bad)
+            found.append((f"CSS {listed} on <{tag}>", (r"\bstyle\s*=",)))
+
+
 class _Scanner(HTMLParser):
     """Lists what the sanitiser is about to remove, so each removal can be reported."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, tuple[str, ...]]] = []  # (what, where to look for it in the source)
+        self.found: Found = []
 
     def handle_starttag(self, tag, attrs):
-        if tag not in ALLOWED_TAGS:
-            self.found.append((f"<{tag}> element", (rf"<\s*{re.escape(tag)}\b",)))
-            return
-        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
-        for name, value in attrs:
-            at = (rf"\b{re.escape(name)}\s*=", rf"\b{re.escape(name)}\b")
-            if name not in allowed:
-                self.found.append((f"'{name}' attribute on <{tag}>", at))
-            elif name in ("href", "src") and value and _bad_url(tag, value):
-                scheme = value.split(":", 1)[0].strip()
-                self.found.append((f"{scheme}: URL on <{tag}>", (re.escape(value[:20]), *at, r"\]\(")))
-            elif name == "style" and value and (bad := _unsafe_declarations(value)):
-                listed = ", ".join(f"'{b}'" for b in bad)
-                self.found.append((f"CSS {listed} on <{tag}>", (r"\bstyle\s*=",)))
+        _check_tag(tag, attrs, self.found)
 
     def handle_comment(self, data):
         pass
@@ -146,8 +158,31 @@ def _bad_url(tag: str, value: str) -> bool:
     return scheme not in URL_SCHEMES
 
 
-def removals(raw_html: str) -> list[tuple[str, tuple[str, ...]]]:
+def removals(raw_html: str) -> Found:
+    found = _simple_removals(raw_html)
+    if found is not None:
+        return found
     scanner = _Scanner()
     scanner.feed(raw_html)
     scanner.close()
     return scanner.found
+
+
+def _simple_removals(raw_html: str) -> Found | None:
+    """The same list for the HTML Markdown writes, read with one regular expression: every "<"
+    opens a plain tag (lower-case names, double-quoted values without "&"). Anything else
+    (comments, character references in values, script or style content, odd quoting) returns
+    None, and the HTML parser reads it."""
+    found: Found = []
+    position = 0
+    while (position := raw_html.find("<", position)) >= 0:
+        match = SIMPLE_TAG_RE.match(raw_html, position)
+        if match is None:
+            return None
+        if not match.group(1):
+            tag = match.group(2)
+            if tag in RAW_TEXT_TAGS:
+                return None
+            _check_tag(tag, SIMPLE_ATTRIBUTE_RE.findall(match.group(3)), found)
+        position = match.end()
+    return found

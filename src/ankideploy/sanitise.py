@@ -25,8 +25,9 @@ ALLOWED_ATTRIBUTES = {
     "*": {"class", "title", "lang", "dir"},
     "a": {"href"},
     "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan", "align"},
-    "th": {"colspan", "rowspan", "align"},
+    # Markdown writes a table column's alignment as style="text-align: ..." on its cells.
+    "td": {"colspan", "rowspan", "align", "style"},
+    "th": {"colspan", "rowspan", "align", "style"},
     "ol": {"start", "type"},
     "span": {"style"},
     "p": {"style"},

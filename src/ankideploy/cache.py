@@ -189,6 +189,10 @@ class CachedRenderer:
         self.used: dict[str, Rendered] = {}
         self.misses = 0
 
+    @property
+    def validate_only(self) -> bool:
+        return self.renderer.validate_only
+
     def block(self, text: str, line: int) -> str:
         return self._call("block", text, line)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import html
 import re
 
 import markdown
@@ -45,7 +46,7 @@ class _FencePreprocessor(Preprocessor):
         return indented_fences(lines, self._store)
 
     def _store(self, code: str, lang: str) -> str:
-        block = highlight(code, lang)
+        block = highlight(code, lang) if self.colour else plain(code)
         self.md.highlighted.append(block)
         return self.md.htmlStash.store(block)
 
@@ -163,9 +164,18 @@ class _LessIndented:
 
 
 class HighlightedFences(Extension):
+    """``colour=False``: code blocks in the same place, escaped but not highlighted (for checking,
+    which needs the structure of an answer but never shows its code)."""
+
+    def __init__(self, colour: bool = True):
+        super().__init__()
+        self.colour = colour
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.registerExtension(self)
-        md.preprocessors.register(_FencePreprocessor(md), "fenced_code_block", 25)
+        fences = _FencePreprocessor(md)
+        fences.colour = self.colour
+        md.preprocessors.register(fences, "fenced_code_block", 25)
 
 
 @functools.lru_cache(maxsize=None)
@@ -183,6 +193,10 @@ def _lexer(lang: str):
 def _formatter():
     from pygments.formatters.html import HtmlFormatter
     return HtmlFormatter(cssclass="hl", wrapcode=True)
+
+
+def plain(code: str) -> str:
+    return f'<div class="hl"><pre><code>{html.escape(code.strip(chr(10)))}</code></pre></div>\n'
 
 
 def highlight(code: str, lang: str) -> str:

@@ -120,7 +120,10 @@ def _question_note(context: _LessonContext, question: Question) -> NoteSpec:
         text += render.block(question.detail.text, question.detail.line)
     why = render.inline(question.why.text, question.why.line) if question.why else ""
     level = question.level
-    fields = [text, with_check_yourself(render.block(question.answer.text, question.answer.line)), why,
+    answer = render.block(question.answer.text, question.answer.line)
+    if not render.validate_only:  # checking only looks for problems: nothing to point at
+        answer = with_check_yourself(answer)
+    fields = [text, answer, why,
               level.title if level else "",
               *context.names, context.source(line)]
     tags = [LEVEL_TAG.format(level.value) if level else "", topic_tag(question.topic) if question.topic else "",

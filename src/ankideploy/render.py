@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
 
 from .diagnostics import Diagnostics
 from .guards import busiest_paragraph, escape_at, longest_line, unclosed_tag_openers
@@ -26,7 +28,7 @@ from .sanitise import Locator, clean, printable, removals
 __all__ = ["RENDERER_VERSION", "Media", "Renderer", "is_plain_inline"]
 
 # Part of every cache key: bump it whenever the HTML produced for the same text changes.
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 MAX_NESTING = 40
 MAX_BRACKETS = 500
 MAX_LINE = 10_000  # characters; no real answer has a line near this
@@ -49,11 +51,32 @@ def is_plain_inline(text: str) -> bool:
     return not PLAIN_INLINE_RE.search(text)
 
 
-def _markdown(inline_extras: bool = True) -> markdown.Markdown:
+def _markdown(inline_extras: bool = True, checking: bool = False) -> markdown.Markdown:
     from .gfm import GithubHabits
     from .inline_skip import SkipImpossiblePatterns
-    return markdown.Markdown(extensions=[HighlightedFences(), "tables", "sane_lists", GithubHabits(inline_extras),
-                                         SkipImpossiblePatterns()], output_format="html")
+    extensions = [HighlightedFences(colour=not checking), "tables", "sane_lists", GithubHabits(inline_extras),
+                  SkipImpossiblePatterns()]
+    return markdown.Markdown(extensions=extensions + ([_CheckOnly()] if checking else []), output_format="html")
+
+
+class _NothingToCheck(Exception):
+    """The text outside code blocks holds nothing the sanitiser or the image bundler looks at."""
+
+
+class _StopUnlessCheckable(Preprocessor):
+    """When only checking, the rest of python-markdown's work is skipped for text that cannot
+    raise a problem: runs after the code blocks are taken out (their code is escaped, never
+    HTML), so a '<' in code does not count."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        if not NEEDS_SANITISER_RE.search("\n".join(lines)):
+            raise _NothingToCheck
+        return lines
+
+
+class _CheckOnly(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.register(_StopUnlessCheckable(md), "ankideploy_check_only", 24)  # after fences (25)
 
 
 def _without_code(raw: str, highlighted) -> str:
@@ -71,7 +94,8 @@ def _without_code(raw: str, highlighted) -> str:
 class Renderer:
     """Renders the Markdown of one lesson file; reports problems against that file."""
 
-    _md: dict[bool, markdown.Markdown] = {}  # with and without the inline patterns few texts need
+    # With and without the inline patterns few texts need; for building or only checking.
+    _md: dict[tuple[bool, bool], markdown.Markdown] = {}
 
     def __init__(self, path: str, lesson_dir: Path, root: Path, diags: Diagnostics, media: Media,
                  validate_only: bool = False):
@@ -81,12 +105,12 @@ class Renderer:
         self.validate_only = validate_only
 
     @classmethod
-    def markdown(cls, text: str = "~~") -> markdown.Markdown:
+    def markdown(cls, text: str = "~~", checking: bool = False) -> markdown.Markdown:
         from .gfm import needs_inline_extras
-        extras = needs_inline_extras(text)
-        if extras not in cls._md:
-            cls._md[extras] = _markdown(extras)
-        return cls._md[extras].reset()
+        kind = (needs_inline_extras(text), checking)
+        if kind not in cls._md:
+            cls._md[kind] = _markdown(*kind)
+        return cls._md[kind].reset()
 
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
@@ -98,9 +122,11 @@ class Renderer:
             return ""
         if NESTED_ITEM_RE.search(text):
             text = normalise_lists(text)
-        md = self.markdown(text)
+        md = self.markdown(text, checking=self.validate_only)
         try:
             raw = md.convert(text)
+        except _NothingToCheck:
+            return ""
         except RecursionError:
             self.diags.error(self.path, line, "this text is nested too deeply to render")
             return ""

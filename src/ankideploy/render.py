@@ -23,7 +23,7 @@ from .guards import busiest_paragraph, escape_at, longest_line, unclosed_tag_ope
 from .highlight import HighlightedFences
 from .lists import NESTED_ITEM_RE, nesting_depth, normalise_lists
 from .media import Bundler, Media
-from .sanitise import Locator, clean, printable, removals
+from .sanitise import Locator, clean, nothing_to_remove, printable, removals
 
 __all__ = ["RENDERER_VERSION", "Media", "Renderer", "is_plain_inline"]
 
@@ -60,16 +60,17 @@ def _markdown(inline_extras: bool = True, checking: bool = False) -> markdown.Ma
 
 
 class _NothingToCheck(Exception):
-    """The text outside code blocks holds nothing the sanitiser or the image bundler looks at."""
+    """The text outside code blocks holds nothing the sanitiser would remove and no image."""
 
 
 class _StopUnlessCheckable(Preprocessor):
     """When only checking, the rest of python-markdown's work is skipped for text that cannot
-    raise a problem: runs after the code blocks are taken out (their code is escaped, never
-    HTML), so a '<' in code does not count."""
+    raise a problem: no tag or link target the sanitiser would touch, no image. It runs after
+    the code blocks are taken out (their code is escaped, never HTML), so code does not count."""
 
     def run(self, lines: list[str]) -> list[str]:
-        if not NEEDS_SANITISER_RE.search("\n".join(lines)):
+        prose = "\n".join(lines)
+        if not NEEDS_SANITISER_RE.search(prose) or nothing_to_remove(prose):
             raise _NothingToCheck
         return lines
 

@@ -42,6 +42,10 @@ DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscrip
 SIMPLE_TAG_RE = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:[ ]+[a-z][a-z0-9-]*="[^"<>&]*")*)[ ]?/?>')
 SIMPLE_ATTRIBUTE_RE = re.compile(r'[ ]+([a-z][a-z0-9-]*)="([^"]*)"')
 RAW_TEXT_TAGS = {"script", "style"}  # html.parser does not look for tags inside these
+# What in Markdown source can give a removal or an image besides tags and link targets.
+REMOVABLE_WORDS_RE = re.compile(r"javascript:|vbscript:|data:|!\[|<img\b", re.I)
+LINK_TARGET_RE = re.compile(r"""\]\(\s*([^\s()<>&\\"']*)\s*(?:"[^"\n]*"|'[^'\n]*')?\s*\)""")
+DEFINITION_TARGET_RE = re.compile(r"\]:[ \t]*([^\s<>&\\]+)")
 UNSAFE_CSS_VALUE_RE = re.compile(r"url\s*\(|expression|\\|javascript:|@import|behavior", re.I)
 
 
@@ -187,3 +191,21 @@ def _simple_removals(raw_html: str) -> Found | None:
             _check_tag(tag, SIMPLE_ATTRIBUTE_RE.findall(match.group(3)), found)
         position = match.end()
     return found
+
+
+def nothing_to_remove(markdown_text: str) -> bool:
+    """Whether the HTML Markdown makes of this text (its code blocks taken out) surely holds
+    nothing ``clean`` removes and no image: every "<" opens a plain tag kept whole, and every
+    link target is a plain URL of an allowed scheme. False whenever that is not plain to see."""
+    if REMOVABLE_WORDS_RE.search(markdown_text):
+        return False
+    if "<" in markdown_text and _simple_removals(markdown_text) != []:
+        return False
+    for marker, target_re in (("](", LINK_TARGET_RE), ("]:", DEFINITION_TARGET_RE)):
+        position = 0
+        while (position := markdown_text.find(marker, position)) >= 0:
+            match = target_re.match(markdown_text, position)
+            if match is None or _bad_url("a", match.group(1)):
+                return False
+            position += len(marker)
+    return True

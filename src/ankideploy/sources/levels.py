@@ -10,6 +10,7 @@ costs time linear in its length.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 from ..lesson import Level
@@ -92,6 +93,20 @@ def _strip_emoji(text: str) -> str:
 
 
 def take_marker(text: str) -> tuple[str, Level | None]:
+    """See ``_take_marker``: one heading is looked at several times while a file is read, so short
+    texts (all real headings) are remembered; long ones are not, to bound the memory."""
+    return _remembered_marker(text) if len(text) <= MAX_REMEMBERED else _take_marker(text)
+
+
+MAX_REMEMBERED = 400
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_marker(text: str) -> tuple[str, Level | None]:
+    return _take_marker(text)
+
+
+def _take_marker(text: str) -> tuple[str, Level | None]:
     """A question's text without its difficulty marker, and the level the marker names.
 
     Markers: a coloured circle (🟢 🟡 🔴), a bracketed level word ('[Easy]', '(Hard)',
@@ -99,14 +114,14 @@ def take_marker(text: str) -> tuple[str, Level | None]:
     level = _emoji_level(text)
     if level:
         text = _strip_emoji(text)
-    elif m := STARS_RE.search(text):
+    elif "\u2b50" in text and (m := STARS_RE.search(text)):
         stars = (m.group(1) or m.group(2)).count("\u2b50")
         level = (Level.BEGINNER, Level.INTERMEDIATE, Level.ADVANCED)[min(stars, 3) - 1]
         text = text[:m.start()] + " " + text[m.end():]
-    if m := BRACKET_MARKER_RE.search(text):
+    if ("[" in text or "(" in text) and (m := BRACKET_MARKER_RE.search(text)):
         level = level or LEVEL_OF_WORD[m.group(1).lower()]
         text = text[:m.start()] + text[m.end():]
-    elif m := DIFFICULTY_LABEL_RE.search(text):
+    elif ":" in text and (m := DIFFICULTY_LABEL_RE.search(text)):
         level = level or LEVEL_OF_WORD[m.group(1).lower()]
         text = text[:m.start()] + text[m.end():]
     else:

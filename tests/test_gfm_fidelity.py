@@ -116,3 +116,15 @@ def test_escaped_brackets_stay_literal_under_ankis_own_mathjax(tmp_path, fields,
     assert typeset_real == 1  # the check can fail: Anki's MathJax really runs on this page
     assert typeset_in_card == 0
     assert "\\(a+\\)+b" in text
+
+
+@pytest.mark.parametrize("text, link, after", [
+    ("see www.example.com  \nnext", '<a href="http://www.example.com">www.example.com</a>', "<br>\nnext"),
+    ("see https://example.com/a`code`", '<a href="https://example.com/a">https://example.com/a</a>',
+     "<code>code</code>"),
+])
+def test_a_bare_link_stops_before_a_line_break_or_code_span(text, link, after):
+    """GitHub ends a bare URL there; the link must not swallow the break or the code."""
+    from ankideploy.render import Renderer
+    html = Renderer.markdown(text).convert(text)
+    assert link in html and after in html and "\x02" not in html

@@ -32,7 +32,8 @@ LIST_LINE_RE = re.compile(r"^[ ]{0,12}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 TABLE_SEPARATOR_RE = re.compile(r"^[ ]{0,3}\|?[ \t]{0,3}:?-{1,}:?[ \t]{0,3}(?:\|[ \t]{0,3}:?-{1,}:?[ \t]{0,3})*\|?[ \t]*$")
 BLOCK_START_RE = re.compile(r"^[ ]{0,3}(?:#{1,6}(?:[ \t]|$)|>|```|~~~|<|\|)")
 TASK_RE = re.compile(r"^(?P<lead>[ ]{0,12}(?:[-*+]|\d{1,9}[.)])[ \t]+)\[(?P<mark>[ xX])\](?=[ \t])")
-URL_RE = r"(?<![\w/@.:\-])(?:https?://|www\.)[^\s<>\"'`]{1,2000}"
+# A URL ends at a placeholder too (\x02...\x03): a line break or code span right after it is not part of it.
+URL_RE = r"(?<![\w/@.:\-])(?:https?://|www\.)[^\s<>\"'`\x02\x03]{1,2000}"
 TRAILING_PUNCTUATION = ".,:;!?*_~'\""
 MATH_DELIMITER_RE = re.compile(r"(\\|&#92;|&#x0*5c;|&bsol;)(?=[()\[\]])", re.I)
 TEXT_OR_TAG_RE = re.compile(r"<[^>]*>|[^<]+")

@@ -53,7 +53,7 @@ def is_plain_inline(text: str) -> bool:
 
 def _markdown(inline_extras: bool = True, checking: bool = False) -> markdown.Markdown:
     from .gfm import GithubHabits
-    from .inline_skip import SkipImpossiblePatterns
+    from .skip_patterns import SkipImpossiblePatterns
     extensions = [HighlightedFences(colour=not checking), "tables", "sane_lists", GithubHabits(inline_extras),
                   SkipImpossiblePatterns()]
     return markdown.Markdown(extensions=extensions + ([_CheckOnly()] if checking else []), output_format="html")

@@ -183,3 +183,28 @@ def test_coverage_reads_back_what_the_block_says():
     assert coverage_of("<p>no block</p>") == dict.fromkeys(PARTS)
     block = check_yourself_html({"definition": None, "example": None, "pitfall": None})
     assert block.count("data-missing") == 3
+
+
+PITFALL_WORDS = ["pitfall", "Pitfalls", "MISTAKE", "mistakes", "gotcha", "Gotchas", "watch out", "Beware", "avoid",
+                 "avoids", "Avoided", "avoiding", "never", "don't", "Don\u2019t", "do not", "must not", "should not",
+                 "shouldn't", "shouldn\u2019t", "trade-off", "tradeoffs", "Caveat", "caveats", "risk", "Risks",
+                 "risky", "dangerous", "anti-pattern", "antipatterns", "downside", "drawbacks", "less secure",
+                 "insecure"]
+EXAMPLE_WORDS = ["for example", "For Instance", "e.g.", "E. g.", "e.g"]
+
+
+@pytest.mark.parametrize("pattern, words", [("PITFALL_RE", PITFALL_WORDS), ("EXAMPLE_RE", EXAMPLE_WORDS)])
+def test_the_cheap_string_test_never_rules_out_a_match(pattern, words):
+    """The stems stand in for the pattern only where the pattern cannot match."""
+    from ankideploy import answer_parts
+    regex = getattr(answer_parts, pattern)
+    stems = answer_parts.HOLDS_ONE_OF[regex]
+    matched = 0
+    for word in words:
+        text = f"In practice {word} here."
+        if regex.search(text):
+            matched += 1
+            assert not answer_parts._cannot_hold(text, stems), word
+    assert matched >= len(words) - 1  # "e.g" without its last dot is no match: the list is the pattern's
+    assert answer_parts._cannot_hold("Nothing to see here", stems)
+    assert not answer_parts._cannot_hold("Ni\u00f1o text is not ASCII", stems)  # left to the pattern

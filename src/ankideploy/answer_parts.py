@@ -60,6 +60,12 @@ PITFALL_RE = re.compile(
     r"\b(?:pitfalls?|mistakes?|gotchas?|watch out|beware|avoid(?:s|ed|ing)?|never|don['\u2019]t|do not"
     r"|must not|should not|shouldn['\u2019]t|trade-?offs?|caveats?|risks?|risky|dangerous|anti-?patterns?"
     r"|downsides?|drawbacks?|less secure|insecure)\b", re.I)
+# Every match of the pattern holds one of these (lower case): an ASCII text without any cannot match.
+HOLDS_ONE_OF = {
+    EXAMPLE_RE: ("for example", "for instance", "e."),
+    PITFALL_RE: ("pitfall", "mistake", "gotcha", "watch out", "beware", "avoid", "never", "don", "do not",
+                 "must not", "should", "trade", "caveat", "risk", "danger", "anti", "downside", "drawback", "secure"),
+}
 SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9])")
 CODE_CLASS = "hl"
 CHECK_PART_RE = re.compile(r'<(?:a|span) class="ad-check-part[^"]*"(?: href="[^"]*")? data-say-part="(\w+)"'
@@ -151,23 +157,16 @@ class _Element:
             self._text = "".join(parts)
         return self._text
 
-    def elements(self):
-        """Every element below this one, in document order."""
-        stack = list(reversed(self.children))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, _Element):
-                yield node
-                stack.extend(reversed(node.children))
 
 
 class _NotRendered(ValueError):
     """A "<" that starts no tag: not HTML the renderer made, so nothing is inserted into it."""
 
 
-def _parse(source: str) -> _Element:
+def _parse(source: str) -> tuple[_Element, list[_Element]]:
+    """The tree, and every element in it in document order (the order they are met)."""
     root = _Element("#root", -1, -1, "", None)
-    node, position = root, 0
+    node, position, elements = root, 0, []
     size, match_token = len(source), TOKEN_RE.match
     while position < size:
         match = match_token(source, position)
@@ -192,6 +191,7 @@ def _parse(source: str) -> _Element:
         else:
             element = _Element(name.lower(), position, match.end() - 1, attrs, node)
             node.children.append(element)
+            elements.append(element)
             if element.name == "pre":
                 # Code is pointed at whole, never looked into: skip its (highlighted) markup.
                 close = source.find("</pre>", match.end())
@@ -204,7 +204,7 @@ def _parse(source: str) -> _Element:
     for open_node in _chain(node, root):
         if open_node is not root:
             open_node.end = len(source)
-    return root
+    return root, elements
 
 
 def _chain(node: _Element, ancestor: _Element):
@@ -257,10 +257,10 @@ class _Passage:
 
 
 class _Finder:
-    def __init__(self, root: _Element):
-        self.root = root
+    def __init__(self, root: _Element, elements: list[_Element]):
+        self.root, self.elements = root, elements
         self.own: dict[int, str] = {}
-        self.blocks = [element for element in root.elements()
+        self.blocks = [element for element in elements
                        if element.name in TEXT_BLOCKS and not element.in_code and self.text(element).strip()]
 
     def text(self, block: _Element) -> str:
@@ -299,11 +299,14 @@ class _Finder:
         return _Passage(first, (s, e))
 
     def code_block(self) -> _Element | None:
-        return next((e for e in self.root.elements() if e.code and not e.in_code), None)
+        return next((e for e in self.elements if e.code and not e.in_code), None)
 
     def sentence_matching(self, pattern: re.Pattern, skip: _Passage | None) -> tuple[_Passage, str] | None:
+        stems = HOLDS_ONE_OF.get(pattern, ())
         for block in self.blocks:
             text = self.text(block)
+            if _cannot_hold(text, stems):
+                continue
             if not pattern.search(text):  # no sentence of it can match: one search instead of one each
                 continue
             for s, e in _sentences(text):
@@ -313,6 +316,15 @@ class _Finder:
                 if match:
                     return _Passage(block, (s, e)), match.group(0)
         return None
+
+
+def _cannot_hold(text: str, stems: tuple[str, ...]) -> bool:
+    """True when an ASCII text holds none of the stems: a few string tests, much cheaper than the
+    pattern they stand for (for ASCII text, re.I matching is matching the lower case)."""
+    if not stems or not text.isascii():
+        return False
+    lower = text.lower()
+    return not any(stem in lower for stem in stems)
 
 
 def _next_block(block: _Element) -> _Element | None:
@@ -399,10 +411,10 @@ def map_answer(answer_html: str) -> Mapped:
     if not answer_html.strip() or len(answer_html) > MAX_MAPPED_CHARS:
         return Mapped(answer_html, parts)
     try:
-        root = _parse(answer_html)
+        root, elements = _parse(answer_html)
     except _NotRendered:
         return Mapped(answer_html, parts)
-    finder, marks = _Finder(root), _Marks()
+    finder, marks = _Finder(root, elements), _Marks()
     for part, (label, element) in finder.labelled().items():
         parts[part] = Found(part, "label", label, marks.id_for(element, part))
     marked: list[tuple[_Passage, str]] = []

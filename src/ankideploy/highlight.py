@@ -178,6 +178,28 @@ class HighlightedFences(Extension):
         md.preprocessors.register(fences, "fenced_code_block", 25)
 
 
+# A fence's language as the fence preprocessor reads it; for warming lexers up before work starts.
+FENCE_LANGUAGE_RE = re.compile(rb"^[ ]{0,12}(?:`{3,}|~{3,})[ ]*\{?\.?([\w#.+-]{1,40})", re.M)
+MAX_WARMED = 40
+
+
+def fence_languages(data: bytes) -> set[str]:
+    """The code languages a lesson's fences name (at most ``MAX_WARMED``)."""
+    found: set[str] = set()
+    for match in FENCE_LANGUAGE_RE.finditer(data):
+        found.add(match.group(1).decode("ascii", "replace").lower())
+        if len(found) >= MAX_WARMED:
+            break
+    return found
+
+
+def warm_up(languages: set[str]) -> None:
+    """Load the formatter and these languages' lexers now (worker processes then share them)."""
+    _formatter()
+    for lang in sorted(languages)[:MAX_WARMED]:
+        _lexer(lang)
+
+
 @functools.lru_cache(maxsize=None)
 def _lexer(lang: str):
     from pygments.lexers import get_lexer_by_name

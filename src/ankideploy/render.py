@@ -20,7 +20,7 @@ from markdown.preprocessors import Preprocessor
 
 from .diagnostics import Diagnostics
 from .guards import busiest_paragraph, escape_at, longest_line, unclosed_tag_openers
-from .highlight import HighlightedFences
+from .highlight import HighlightedFences, warm_up
 from .lists import NESTED_ITEM_RE, nesting_depth, normalise_lists
 from .media import Bundler, Media
 from .sanitise import Locator, clean, nothing_to_remove, printable, removals
@@ -104,6 +104,15 @@ class Renderer:
         self.diags, self.media = diags, media
         # Checking only needs the text that can raise a problem: raw HTML, links and images.
         self.validate_only = validate_only
+
+    @classmethod
+    def warm_up(cls, checking: bool, languages: set[str]) -> None:
+        """Build the Markdown converters (and load the lexers) before any text is rendered, so
+        worker processes started after this share them instead of each building its own."""
+        for text in ("", "~~"):
+            cls.markdown(text, checking)
+        if not checking:
+            warm_up(languages)
 
     @classmethod
     def markdown(cls, text: str = "~~", checking: bool = False) -> markdown.Markdown:

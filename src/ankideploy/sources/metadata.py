@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-import yaml
-
 from ..diagnostics import Diagnostics
 from ..lesson import Level
 from .labels import split_tags
@@ -59,6 +57,7 @@ def parse_front_matter(lines: list[str], path: str, diags: Diagnostics) -> tuple
     block = "\n".join(lines[1:end])
     if not re.search(r"^\w[\w\s-]*:", block, re.M):
         return {}, 0  # a rule, not front matter
+    import yaml  # here: most lessons have no front matter, and the import costs every process time
     try:
         # Every value as written: "lesson: 6.10" must not become the number 6.1.
         data = yaml.load(block, Loader=yaml.BaseLoader) or {}

@@ -142,7 +142,7 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
     def run():
         from .build import BuildOptions, build as run_build
         from .cache import default_folder
-        from .notes import DeckOptions
+        from .note_spec import DeckOptions
         options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
                                deck=DeckOptions(level_subdecks, root_deck, topic_subdecks),
                                say_aloud=not no_say_aloud, speak_seconds=speak_seconds, strict=strict,

@@ -514,3 +514,13 @@ def test_a_secret_made_by_another_process_first_is_kept(config_home, monkeypatch
     path.unlink()
     made = signing.load_secret()
     assert made != first and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_notes_served_from_the_cache_are_unchanged_against_the_state(tmp_path, monkeypatch):
+    """A served note keeps the fingerprint it was stored with: the state sees it unchanged."""
+    course, cache, state = two_lessons(tmp_path), tmp_path / "cache", tmp_path / "state.json"
+    first = build_decks([course], tmp_path / "a", cache_dir=cache, state_path=state)
+    assert [row.counts["new"] for row in first.rows] == [2, 2]
+    work = record_work(monkeypatch)
+    again = build_decks([course], tmp_path / "b", cache_dir=cache, state_path=state)
+    assert work["parsed"] == [] and [row.counts["unchanged"] for row in again.rows] == [2, 2]

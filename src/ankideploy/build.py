@@ -305,8 +305,7 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
                                 identity.CHANGED, identity.UNCHANGED, "retired", "skipped"], 0)
         counts["skipped"] = file_result.lesson.skipped
         for note in file_result.notes:
-            fingerprint = identity.note_fingerprint(note.kind, note.fields, note.source_file, note.tags)
-            status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,
+            status, mod, previous = planner.note(note.guid, note.fingerprint, file_result.lesson.lesson_id,
                                                  note.deck, note.label, file_result.file.source)
             counts[status] += 1
             counts[note.level] += 1

@@ -28,7 +28,7 @@ from .sources.labels import ID_RE
 
 NOTE_KINDS = ("interview", "quick-fire")
 FACT_FIELDS = ("lesson_id", "title", "episode", "episode_title")
-NOTE_TEXT_FIELDS = ("note_key", "deck", "label", "source_file", "level")
+NOTE_TEXT_FIELDS = ("note_key", "deck", "label", "source_file", "level", "fingerprint")
 RESULT_FIELDS = {"source", "ids", "lesson", "notes", "deck", "description", "media", "checked", "diagnostics"}
 NOTE_FIELDS = {"kind", "stamped", "fields", "tags", "path", "line", *NOTE_TEXT_FIELDS}
 # The id comments of the file's bytes (ids are ASCII): no need to decode the file to count them.
@@ -90,7 +90,8 @@ def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> dict
 def _note_json(note: NoteSpec) -> dict:
     return {"kind": note.kind, "note_key": note.note_key, "stamped": note.stamped, "fields": note.fields,
             "tags": note.tags, "deck": note.deck, "label": note.label, "path": note.location.path,
-            "line": note.location.line, "source_file": note.source_file, "level": note.level}
+            "line": note.location.line, "source_file": note.source_file, "level": note.level,
+            "fingerprint": note.fingerprint}
 
 
 def from_entry(stored, file: SourceFile, data: bytes) -> FileResult | None:
@@ -142,8 +143,10 @@ def _note(stored) -> NoteSpec | None:
             and type(stored["stamped"]) is bool and type(line) is int and line >= 1
             and type(fields) is list and _texts(fields) and type(tags) is list and _texts(tags)):
         return None
-    return NoteSpec(stored["kind"], key, stored["stamped"], fields, tags, stored["deck"], stored["label"],
+    note = NoteSpec(stored["kind"], key, stored["stamped"], fields, tags, stored["deck"], stored["label"],
                     Location(stored["path"], line), stored["source_file"], stored["level"])
+    note.fingerprint = stored["fingerprint"]  # made from the same fields and tags when they were stored
+    return note
 
 
 def _texts(values) -> bool:

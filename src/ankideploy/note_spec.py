@@ -6,6 +6,7 @@ notes, such as a rebuild served from the cache, never imports the renderer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import identity
 from .lesson import Location
@@ -27,6 +28,13 @@ class NoteSpec:
     @property
     def guid(self) -> str:
         return identity.guid_for(self.note_key)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What counts as a change of the note. Kept once made (a worker makes it while saving the
+        note to the cache) and given by the cache with the note: hashing every field of a course
+        again costs a rebuild more than reading it."""
+        return identity.note_fingerprint(self.kind, self.fields, self.source_file, self.tags)
 
 
 @dataclass

@@ -25,9 +25,9 @@ class NoteSpec:
     source_file: str  # the Source field without its line: line moves alone are not edits
     level: str  # "beginner", "intermediate", "advanced" or "quick-fire"
 
-    @property
+    @cached_property
     def guid(self) -> str:
-        return identity.guid_for(self.note_key)
+        return identity.guid_for(self.note_key)  # asked for many times per note by every build
 
     @cached_property
     def fingerprint(self) -> str:

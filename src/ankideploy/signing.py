@@ -18,9 +18,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
-import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 SECRET_RE = re.compile(rb"[0-9a-f]{64}\n")
@@ -94,6 +92,8 @@ def _problem(info: os.stat_result) -> str | None:
 
 
 def _create(path: Path) -> None:
+    import secrets  # only here: made once per user
+    import tempfile
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cache-secret.", suffix=".tmp")  # mode 0600
     try:

@@ -524,3 +524,12 @@ def test_notes_served_from_the_cache_are_unchanged_against_the_state(tmp_path, m
     work = record_work(monkeypatch)
     again = build_decks([course], tmp_path / "b", cache_dir=cache, state_path=state)
     assert work["parsed"] == [] and [row.counts["unchanged"] for row in again.rows] == [2, 2]
+
+
+def test_the_secret_lives_in_the_configuration_folder(tmp_path, monkeypatch):
+    from ankideploy import signing
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert signing.secret_path() == tmp_path / "config" / "ankideploy" / "cache-secret"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/config")  # ignored, as the XDG rules say
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert signing.secret_path() == tmp_path / "home" / ".config" / "ankideploy" / "cache-secret"

@@ -32,10 +32,9 @@ class SecretError(Exception):
 def secret_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME", "")
     if not os.path.isabs(base):  # the XDG rule: a relative value is ignored
-        try:
-            base = str(Path.home() / ".config")
-        except RuntimeError as exc:  # no home folder to be found
-            raise SecretError(f"no folder for the cache secret ({exc})") from exc
+        base = os.path.join(os.path.expanduser("~"), ".config")
+    if not os.path.isabs(base):  # "~" itself: no home folder to be found
+        raise SecretError("no home folder to keep the cache secret in")
     return Path(base) / "ankideploy" / "cache-secret"
 
 

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(work)
         generate.generate(args.count, work / "lessons")
         os.environ["ANKIDEPLOY_CACHE_DIR"] = str(work / "cache")
+        os.environ["XDG_CONFIG_HOME"] = str(work / "config")  # the cache's secret: never the user's
         from ankideploy.build import BuildOptions, build
         # As `ankideploy build -j1 --no-cache --no-state`; a rebuild needs the cache.
         options = BuildOptions(out_dir=work / "out", use_state=False, jobs=1, write=not args.check,

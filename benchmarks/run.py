@@ -279,6 +279,7 @@ class Bench:
         env["PYTHONPYCACHEPREFIX"] = str(self.work / "pycache")
         env["ANKIDEPLOY_CACHE_DIR"] = str(cache)
         env["XDG_CACHE_HOME"] = str(cache / "xdg")  # in case a default cache location is ever used
+        env["XDG_CONFIG_HOME"] = str(cache.parent / "config")  # the cache's secret: never the user's
         env.pop("SOURCE_DATE_EPOCH", None)
         return env
 

@@ -72,6 +72,12 @@ def private_cache(tmp_path_factory):
     os.environ["ANKIDEPLOY_CACHE_DIR"] = str(tmp_path_factory.mktemp("render-cache"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_config(tmp_path_factory):
+    """The cache's secret is made in a configuration folder of the tests' own, never the user's."""
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
 @pytest.fixture
 def content_copy(tmp_path) -> Path:
     """A private copy of content/ a test may edit."""

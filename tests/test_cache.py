@@ -1,6 +1,17 @@
-"""The render cache never returns stale HTML."""
+"""The render cache never returns stale HTML, nor anything it cannot prove it wrote for this source."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from conftest import build_decks
 from test_formats import tiny_png
 
@@ -58,19 +69,36 @@ def test_image_that_appears_later_clears_the_error(tmp_path):
     assert build(tmp_path, course, "b").diagnostics.items == []
 
 
-def test_renderer_version_is_part_of_the_key(tmp_path, monkeypatch):
+def test_the_code_is_part_of_the_key(tmp_path, monkeypatch):
+    """Any change to the package's source (the renderer and its version number are in it) means
+    rendering afresh."""
+    from ankideploy import cache as cache_module, render
     course = make(tmp_path)
     (course / "img" / "a.png").write_bytes(tiny_png())
     build(tmp_path, course, "a")
-    from ankideploy import render
     calls = []
     original = render.Renderer.block
     monkeypatch.setattr(render.Renderer, "block", lambda self, *a: calls.append(1) or original(self, *a))
     build(tmp_path, course, "b")
     assert calls == []  # served from the cache
-    monkeypatch.setattr(render, "RENDERER_VERSION", render.RENDERER_VERSION + "-next")
-    build(tmp_path, course, "c")
+    monkeypatch.setattr(cache_module, "_code_digest", lambda: "another version of the code")
+    cache_module.salt.cache_clear()
+    try:
+        build(tmp_path, course, "c")
+    finally:
+        cache_module.salt.cache_clear()
     assert calls  # rendered afresh
+
+
+def test_library_versions_are_read_without_importing_the_libraries():
+    import markdown
+    import nh3
+    import pygments
+    import yaml
+    from ankideploy import cache as cache_module
+    for module, dist in cache_module.LIBRARIES.items():
+        assert cache_module._installed_version(module, dist) == {
+            "markdown": markdown, "pygments": pygments, "nh3": nh3, "yaml": yaml}[module].__version__
 
 
 def test_cached_build_is_byte_identical_to_an_uncached_one(tmp_path):
@@ -120,16 +148,118 @@ def cache_files(cache):
     return [p for p in cache.rglob("*") if p.is_file() and p.name != "CACHEDIR.TAG"]
 
 
-def test_cache_entries_are_json_and_hold_no_ids(tmp_path):
+def secret_file() -> Path:
+    return Path(os.environ["XDG_CONFIG_HOME"]) / "ankideploy" / "cache-secret"
+
+
+def test_cache_entries_are_json_signed_with_a_secret_kept_elsewhere(tmp_path):
     course, cache = stamped_course(tmp_path), tmp_path / "cache"
     package_bytes(tmp_path, course, "warm", cache)
-    entries = cache_files(cache)
-    assert entries
-    for entry in entries:
-        import json
-        assert isinstance(json.loads(entry.read_bytes()), dict)
-        assert b"0123456789abcdef" not in entry.read_bytes() and b"fedcba9876543210" not in entry.read_bytes()
+    [entry] = cache_files(cache)
+    data = json.loads(entry.read_bytes())
+    assert list(data) == ["mac", "format", "key", "result", "calls"]
+    assert data["result"]["source"] == hashlib.sha256((course / "1.1-pictures.md").read_bytes()).hexdigest()
+    assert {note["note_key"] for note in data["result"]["notes"]} == {"0123456789abcdef", "fedcba9876543210"}
     assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    secret = secret_file()
+    assert not secret.is_relative_to(cache) and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert re.fullmatch(rb"[0-9a-f]{64}\n", secret.read_bytes())
+    assert secret.read_bytes()[:64] not in entry.read_bytes()
+
+
+def dump(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def rewrite(entry: Path, change, mac) -> None:
+    """The entry with ``change`` made to its JSON, laid out as the cache writes entries and signed
+    with ``mac`` (the signed bytes -> the hex digest written in front of them)."""
+    data = json.loads(entry.read_bytes())
+    change(data)
+    signed = (f'"format":{data["format"]},"key":"{data["key"]}","result":'.encode() + dump(data["result"])
+              + b',"calls":' + dump(data["calls"]) + b"}")
+    entry.write_bytes(b'{"mac":"' + mac(signed).encode() + b'",' + signed)
+
+
+def plain_digest(signed: bytes) -> str:
+    """What anyone who can write the cache folder can compute."""
+    return hashlib.sha256(signed).hexdigest()
+
+
+def keyed_digest(signed: bytes) -> str:
+    """What only the holder of the secret can compute."""
+    return hmac.new(bytes.fromhex(secret_file().read_text()[:64]), signed, "sha256").hexdigest()
+
+
+def replace_in(value, old: str, new: str):
+    """``value`` (JSON data) with ``old`` replaced by ``new`` in every string, keys included."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [replace_in(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {replace_in(k, old, new): replace_in(v, old, new) for k, v in value.items()}
+    return value
+
+
+def edit_parts(old: str, new: str):
+    def change(data):
+        data["result"], data["calls"] = replace_in(data["result"], old, new), replace_in(data["calls"], old, new)
+    return change
+
+
+def new_source_hash(data):
+    data["result"]["source"] = hashlib.sha256(b"another file").hexdigest()
+
+
+FORGERIES = {
+    "ids": edit_parts("0123456789abcdef", "0123456789abcdee"),
+    "html": edit_parts("picture", "<b>forged</b>"),
+    "tags": edit_parts("lesson::1.1", "lesson::forged"),
+    "source hash": new_source_hash,
+}
+
+
+@pytest.mark.parametrize("what", FORGERIES)
+def test_an_entry_changed_and_hashed_without_the_secret_is_a_miss(tmp_path, what):
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    package_bytes(tmp_path, course, "warm", cache)
+    for entry in cache_files(cache):
+        rewrite(entry, FORGERIES[what], plain_digest)
+    assert package_bytes(tmp_path, course, "forged", cache) == expected
+
+
+def test_the_secret_is_what_makes_an_entry_trusted(tmp_path):
+    """The other side of the test above, and why the secret must be kept secret: the same change
+    signed with the secret is served."""
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    package_bytes(tmp_path, course, "warm", cache)
+    for entry in cache_files(cache):
+        rewrite(entry, edit_parts("A <em>picture</em>", "A <em>signed</em>"), keyed_digest)
+    result = build_decks([course], tmp_path / "served", use_state=False, cache_dir=cache)
+    assert "A <em>signed</em>" in result.planned[0].spec.fields[1]
+
+
+def other_id(data):
+    for note in data["result"]["notes"]:
+        if note["note_key"] == "0123456789abcdef":
+            note["note_key"] = "feedfacefeedface"
+
+
+def one_more_id(data):
+    data["result"]["ids"] += 1
+
+
+@pytest.mark.parametrize("change", [other_id, one_more_id], ids=["stamped id not in the source", "id count"])
+def test_a_signed_entry_whose_ids_do_not_match_the_source_is_a_miss(tmp_path, change):
+    """Ids are never taken from the cache unchecked, not even from an entry signed with the secret."""
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    package_bytes(tmp_path, course, "warm", cache)
+    for entry in cache_files(cache):
+        rewrite(entry, change, keyed_digest)
+    assert package_bytes(tmp_path, course, "checked", cache) == expected
 
 
 def test_edited_cache_gives_the_uncached_package(tmp_path):
@@ -177,23 +307,22 @@ def test_a_pickle_in_the_cache_is_never_run(tmp_path):
 
 
 def test_an_entry_pointing_at_a_file_outside_the_course_is_a_miss(tmp_path):
-    """Even with a valid digest, a cached image must be a file inside the course folder."""
-    import json
+    """Even signed with the secret, a cached image must be a file inside the course folder."""
     from ankideploy import cache as cache_module
     course, cache = stamped_course(tmp_path), tmp_path / "cache"
     expected = package_bytes(tmp_path, course, "plain", None)
     package_bytes(tmp_path, course, "warm", cache)
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"not for the package")
+
+    def point_outside(data):
+        for part in [data["result"], *data["calls"].values()]:
+            for name in part["media"]:
+                part["media"][name] = str(secret)
+                part["checked"][str(secret)] = list(cache_module.file_stat(secret))
+
     for entry in cache_files(cache):
-        data = json.loads(entry.read_bytes())
-        for call in data["calls"].values():
-            for name in call["media"]:
-                call["media"][name] = str(secret)
-                call["checked"][str(secret)] = list(cache_module.file_stat(secret))
-        body = {k: data[k] for k in ("format", "key", "calls")}
-        data["digest"] = cache_module._digest(body)
-        entry.write_text(json.dumps(data))
+        rewrite(entry, point_outside, keyed_digest)
     assert package_bytes(tmp_path, course, "moved", cache) == expected
 
 
@@ -208,3 +337,199 @@ def test_editing_one_answer_renders_only_that_answer(tmp_path, monkeypatch):
     lesson.write_text(lesson.read_text().replace("A *picture*", "A *drawing*"), encoding="utf-8")
     package_bytes(tmp_path, course, "edited", cache)
     assert len(rendered) == 1 and "drawing" in rendered[0]
+
+
+# --- whole-lesson results: an unchanged file is neither parsed nor rendered ------------------------
+
+def record_work(monkeypatch) -> dict[str, list]:
+    """Every lesson parsed and every text rendered from now on, by name."""
+    from ankideploy import notes, render, sources
+    work = {"parsed": [], "rendered": [], "checked": []}
+    parse, read, block, inline, check = (sources.parse_lesson, sources.read_lesson, render.Renderer.block,
+                                         render.Renderer.inline, notes.with_check_yourself)
+    monkeypatch.setattr(sources, "parse_lesson", lambda text, file, *a: work["parsed"].append(file.source)
+                        or parse(text, file, *a))
+    monkeypatch.setattr(sources, "read_lesson", lambda file, *a: work["parsed"].append(file.source)
+                        or read(file, *a))
+    monkeypatch.setattr(render.Renderer, "block", lambda self, text, line: work["rendered"].append(text)
+                        or block(self, text, line))
+    monkeypatch.setattr(render.Renderer, "inline", lambda self, text, line: work["rendered"].append(text)
+                        or inline(self, text, line))
+    monkeypatch.setattr(notes, "with_check_yourself", lambda html: work["checked"].append(html) or check(html))
+    return work
+
+
+def two_lessons(tmp_path) -> Path:
+    course = stamped_course(tmp_path)
+    (course / "1.2-more.md").write_text(STAMPED.replace("0123456789abcdef", "00000000000000a2")
+                                        .replace("fedcba9876543210", "00000000000000b2")
+                                        .replace("the `system`", "the *network*"), encoding="utf-8")
+    return course
+
+
+def test_a_rebuild_of_unchanged_lessons_parses_and_renders_nothing(tmp_path, monkeypatch):
+    course, cache = two_lessons(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    assert package_bytes(tmp_path, course, "warm", cache) == expected
+    work = record_work(monkeypatch)
+    assert package_bytes(tmp_path, course, "rebuilt", cache) == expected
+    assert work == {"parsed": [], "rendered": [], "checked": []}
+
+
+def test_a_one_byte_edit_parses_the_lesson_again_and_renders_only_what_changed(tmp_path, monkeypatch):
+    course, cache = two_lessons(tmp_path), tmp_path / "cache"
+    package_bytes(tmp_path, course, "warm", cache)
+    lesson = course / "1.1-pictures.md"
+    lesson.write_text(lesson.read_text().replace("What is shown?", "What is Shown?"), encoding="utf-8")
+    expected = package_bytes(tmp_path, course, "plain", None)
+    work = record_work(monkeypatch)
+    assert package_bytes(tmp_path, course, "edited", cache) == expected
+    assert work["parsed"] == ["1.1-pictures.md"]  # not 1.2, whose result is used as it is
+    assert "What is Shown?" in work["rendered"]  # the question, which changed
+    assert not [text for text in work["rendered"] if "picture" in text]  # the answer came from the cache
+
+
+def test_a_rebuild_from_the_cache_imports_no_renderer(tmp_path):
+    """Served from the cache, a build loads neither python-markdown, Pygments, nh3 nor Beautiful Soup."""
+    course, cache = two_lessons(tmp_path), tmp_path / "cache"
+    script = ("import sys; from pathlib import Path; from ankideploy.build import BuildOptions, build;"
+              f"result = build([Path({str(course)!r})], BuildOptions(out_dir=Path({str(tmp_path / 'out')!r}),"
+              f" use_state=False, jobs=1, cache_dir=Path({str(cache)!r})));"
+              "assert result.packages and not result.diagnostics.items;"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'markdown', 'pygments', 'nh3', 'bs4'}))")
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert first.stdout.strip() != "[]"  # the first build renders
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert again.stdout.strip() == "[]", again.stdout
+
+
+# --- the secret: made once, refused unless it is exactly what this tool writes ------------------------
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
+def a_secret() -> bytes:
+    return os.urandom(32).hex().encode() + b"\n"
+
+
+def wrong_content(path: Path):
+    path.write_bytes(b"not hex, but of the right size".ljust(64, b"!") + b"\n")
+
+
+def wrong_size(path: Path):
+    path.write_bytes(a_secret() + b"\n")
+
+
+def symlink(path: Path):
+    target = path.parent / "elsewhere"
+    target.write_bytes(a_secret())
+    target.chmod(0o600)
+    path.symlink_to(target)
+
+
+def folder(path: Path):
+    path.mkdir()
+
+
+def readable_by_others(path: Path):
+    path.write_bytes(a_secret())
+    path.chmod(0o644)
+
+
+SECRET_PROBLEMS = [wrong_content, wrong_size, symlink, folder, readable_by_others]
+
+
+@pytest.mark.parametrize("problem", SECRET_PROBLEMS, ids=[p.__name__ for p in SECRET_PROBLEMS])
+def test_a_secret_that_is_not_ours_turns_the_cache_off(tmp_path, config_home, problem):
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    secret = config_home / "ankideploy" / "cache-secret"
+    secret.parent.mkdir(parents=True)
+    problem(secret)
+    before = sorted((p.name, p.lstat().st_mode, p.is_file() and p.read_bytes()) for p in secret.parent.iterdir())
+    result = build_decks([course], tmp_path / "built", epoch=1_800_000_000, use_state=False, cache_dir=cache)
+    assert result.packages[0].read_bytes() == expected
+    assert [n for n in result.notices if str(secret) in n and "render cache off" in n], result.notices
+    assert not cache.exists()  # nothing read, nothing written
+    assert sorted((p.name, p.lstat().st_mode, p.is_file() and p.read_bytes())
+                  for p in secret.parent.iterdir()) == before  # never repaired or replaced
+
+
+def test_a_secret_that_cannot_be_made_turns_the_cache_off(tmp_path, config_home):
+    config_home.write_text("a file where the folder should be")
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    result = build_decks([course], tmp_path / "built", epoch=1_800_000_000, use_state=False, cache_dir=cache)
+    assert result.packages[0].read_bytes() == expected and not cache.exists()
+    assert [n for n in result.notices if "render cache off" in n], result.notices
+
+
+def test_the_cli_says_why_the_cache_is_off(tmp_path, config_home):
+    course = stamped_course(tmp_path)
+    (config_home / "ankideploy").mkdir(parents=True)
+    wrong_content(config_home / "ankideploy" / "cache-secret")
+    run = subprocess.run([sys.executable, "-m", "ankideploy", "build", str(course), "-o", str(tmp_path / "out"),
+                          "--no-state"], capture_output=True, text=True,
+                         env={**os.environ, "ANKIDEPLOY_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr
+    assert "render cache off for this build" in run.stderr and "Traceback" not in run.stderr
+
+
+RACE = """
+import sys, time
+from pathlib import Path
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.001)
+from ankideploy.signing import load_secret
+print(load_secret().hex())
+"""
+
+
+def test_first_builds_at_the_same_time_make_one_secret(tmp_path, config_home):
+    go = tmp_path / "go"
+    racers = [subprocess.Popen([sys.executable, "-c", RACE, str(go)], stdout=subprocess.PIPE, text=True)
+              for _ in range(6)]
+    import time
+    time.sleep(1)  # every racer imported and waiting
+    go.touch()
+    secrets = {racer.communicate(timeout=60)[0].strip() for racer in racers}
+    assert len(secrets) == 1 and re.fullmatch(r"[0-9a-f]{64}", secrets.pop())
+    assert [p.name for p in (config_home / "ankideploy").iterdir()] == ["cache-secret"]  # no temporaries left
+
+
+def test_a_secret_made_by_another_process_first_is_kept(config_home, monkeypatch):
+    from ankideploy import signing
+    path = signing.secret_path()
+    first = signing.load_secret()
+    signing._create(path)  # as a process that lost the race would
+    assert signing.load_secret() == first
+    monkeypatch.setattr(os, "link", lambda *a: (_ for _ in ()).throw(PermissionError("no hard links here")))
+    signing._create(path)  # the same without hard links
+    assert signing.load_secret() == first
+    path.unlink()
+    made = signing.load_secret()
+    assert made != first and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_notes_served_from_the_cache_are_unchanged_against_the_state(tmp_path, monkeypatch):
+    """A served note keeps the fingerprint it was stored with: the state sees it unchanged."""
+    course, cache, state = two_lessons(tmp_path), tmp_path / "cache", tmp_path / "state.json"
+    first = build_decks([course], tmp_path / "a", cache_dir=cache, state_path=state)
+    assert [row.counts["new"] for row in first.rows] == [2, 2]
+    work = record_work(monkeypatch)
+    again = build_decks([course], tmp_path / "b", cache_dir=cache, state_path=state)
+    assert work["parsed"] == [] and [row.counts["unchanged"] for row in again.rows] == [2, 2]
+
+
+def test_the_secret_lives_in_the_configuration_folder(tmp_path, monkeypatch):
+    from ankideploy import signing
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert signing.secret_path() == tmp_path / "config" / "ankideploy" / "cache-secret"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/config")  # ignored, as the XDG rules say
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert signing.secret_path() == tmp_path / "home" / ".config" / "ankideploy" / "cache-secret"

@@ -1,8 +1,11 @@
 """The pipeline: find files → read and parse → render notes → identity → packages.
 
 ``process_file`` is everything done to one lesson file; it is pure and
-picklable, so a course is processed on every core. ``build`` joins the results,
-settles identity and modification times against the state file, and writes.
+picklable, so a course is processed on every core. Files whose result the
+render cache holds for their exact bytes are served first, in this process,
+without parsing or rendering (nor importing what does); only the others are
+processed. ``build`` joins the results, settles identity and modification times
+against the state file, and writes.
 """
 from __future__ import annotations
 
@@ -14,16 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import identity, manifest, notetypes
-from .cache import CachedRenderer, RenderCache
-from .diagnostics import Diagnostic, Diagnostics, UserError
-from .lesson import Lesson, Level
-from .notes import DeckOptions, NoteSpec, description, lesson_deck, lesson_notes
+from .cache import RenderCache
+from .diagnostics import Diagnostics, UserError
+from .file_result import FileResult, LessonFacts, from_entry, to_entry
+from .lesson import Level
+from .note_spec import DeckOptions, NoteSpec
 from .atomic import remove_stale_temporaries
 from .package import PackageNote, write_package
-from .render import Media, Renderer
 from .report import REPORT_FILE, write_report
-from .sources import SourceFile, discover, read_lesson
-from .sources.files import course_root, shown_path
+from .signing import SecretError, load_secret
+from .sources import SourceFile, discover
+from .sources.files import course_root, decode_text, read_bytes, shown_path
 
 PARALLEL_THRESHOLD = 8  # below this, starting worker processes costs more than it saves
 
@@ -45,17 +49,6 @@ class BuildOptions:
     refresh: bool = False  # every note counts as changed
     default_level: str = ""  # beginner, intermediate or advanced for questions the lesson gives no level
     release: str = ""  # the version's label; default: the time of its newest change
-
-
-@dataclass
-class FileResult:
-    file: SourceFile
-    lesson: Lesson | None
-    notes: list[NoteSpec]
-    deck: str
-    description: str
-    media: dict[str, Path]
-    diagnostics: list[Diagnostic]
 
 
 @dataclass
@@ -93,36 +86,88 @@ class Settings:
     default_level: str = ""  # --default-level: the level of questions the lesson gives none
 
 
-def process_file(file: SourceFile, settings: Settings, cache_dir: Path | None = None) -> FileResult:
-    """Read, parse and render one lesson file. The lesson is always parsed from its source (ids
-    and GUIDs never come from the cache); only rendered Markdown may be served from the cache."""
+def process_file(file: SourceFile, settings: Settings, cache: RenderCache | None = None,
+                 data: bytes | None = None) -> FileResult:
+    """Read (unless ``data``, the file's bytes, is given), parse and render one lesson file. With a
+    cache, the renderer calls of unchanged text are served from the file's entry, and the entry is
+    then saved with this result for the next build."""
+    from . import sources
+    from .cached_renderer import CachedRenderer
+    from .notes import description, lesson_deck, lesson_notes
+    from .render import Media, Renderer
     diags = Diagnostics()
-    lesson = read_lesson(file, diags, Level(settings.default_level) if settings.default_level else None)
-    notes, deck, desc, media = [], "", "", Media()
-    if lesson is not None:
-        cache = RenderCache(cache_dir)
-        key = cache.key(file, settings)
-        renderer = CachedRenderer(Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
-                                           validate_only=settings.validate_only), cache.load(key), file.root)
-        notes = lesson_notes(lesson, renderer, settings.deck)
-        deck = lesson_deck(lesson, settings.deck)
-        desc = description(lesson, renderer)
-        if renderer.changed:
-            cache.save(key, renderer.used)
-    return FileResult(file, lesson, notes, deck, desc, media.files, diags.items)
+    if data is None:
+        data = read_bytes(file, diags)
+    text = None if data is None else decode_text(file, data, diags)
+    level = Level(settings.default_level) if settings.default_level else None
+    lesson = None if text is None else sources.parse_lesson(text, file, diags, level)
+    if lesson is None:
+        return FileResult(file, None, [], "", "", {}, diags.items)
+    key = cache.key(file, settings) if cache else ""
+    entry = cache.load(key) if cache else None
+    media = Media()
+    renderer = CachedRenderer(Renderer(file.shown, file.path.resolve().parent, file.root, diags, media,
+                                       validate_only=settings.validate_only),
+                              entry.calls() if entry else {}, file.root)
+    notes = lesson_notes(lesson, renderer, settings.deck)
+    deck = lesson_deck(lesson, settings.deck)
+    result = FileResult(file, LessonFacts.of(lesson), notes, deck, description(lesson, renderer), media.files,
+                        diags.items)
+    if cache:
+        cache.save(key, renderer.calls_json(), to_entry(result, data, media.checked))
+    return result
 
 
-def _process_all(files: list[SourceFile], options: BuildOptions, progress) -> list[FileResult]:
-    """Every file processed, on every core when there are many."""
+def _cached(file: SourceFile, settings: Settings, cache: RenderCache) -> tuple[FileResult | None, bytes | None]:
+    """The file's result from the cache when it holds up against the file's bytes, else None; and
+    the bytes read (None when the file cannot be read: processing it reports why)."""
+    data = read_bytes(file, Diagnostics())
+    if data is None:
+        return None, None
+    entry = cache.load(cache.key(file, settings))
+    return (from_entry(entry.result(), file, data) if entry else None), data
+
+
+def _process_all(files: list[SourceFile], options: BuildOptions, progress, notices: list[str]) -> list[FileResult]:
+    """Every file's result, in the files' order: from the cache where it holds one, else processed,
+    on every core when there are many such files."""
     settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
+    cache = _open_cache(options.cache_dir, notices)
+    results: list[FileResult | None] = [None] * len(files)
+    misses: list[tuple[int, bytes | None]] = []
+    for index, file in enumerate(files):
+        found, data = _cached(file, settings, cache) if cache else (None, None)
+        if found is None:
+            misses.append((index, data))
+        else:
+            results[index] = _done(found, progress)
+    processed = _process_misses([files[i] for i, _ in misses], [d for _, d in misses], settings, cache, options,
+                                progress)
+    for (index, _), result in zip(misses, processed):
+        results[index] = result
+    return results
+
+
+def _process_misses(files: list[SourceFile], data: list[bytes | None], settings: Settings,
+                    cache: RenderCache | None, options: BuildOptions, progress) -> list[FileResult]:
     jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4))
     if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
-        return [_done(process_file(file, settings, options.cache_dir), progress) for file in files]
+        return [_done(process_file(file, settings, cache, raw), progress) for file, raw in zip(files, data)]
     from concurrent.futures import ProcessPoolExecutor  # worker start-up costs: only when used
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = pool.map(process_file, files, [settings] * len(files), [options.cache_dir] * len(files),
-                        chunksize=4)
+        done = pool.map(process_file, files, [settings] * len(files), [cache] * len(files), data, chunksize=4)
         return [_done(result, progress) for result in done]
+
+
+def _open_cache(folder: Path | None, notices: list[str]) -> RenderCache | None:
+    """The cache, or None: none was asked for, or its secret cannot be had (then a notice says why)."""
+    if folder is None:
+        return None
+    try:
+        return RenderCache(folder, load_secret())
+    except SecretError as exc:
+        notices.append(f"render cache off for this build: {exc}")
+        return None
 
 
 def _done(result: FileResult, progress) -> FileResult:
@@ -148,11 +193,11 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     if not files and not diags.error_count:
         diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
     on_files(len(files))
-    results = _process_all(files, options, progress)
-    for result in results:
-        diags.items.extend(result.diagnostics)
-    _check_clashes(results, diags)
     result = BuildResult(diags)
+    results = _process_all(files, options, progress, result.notices)
+    for file_done in results:
+        diags.items.extend(file_done.diagnostics)
+    _check_clashes(results, diags)
     failed = diags.paths_with_errors()
     good = [r for r in results if r.lesson is not None and r.file.shown not in failed]
     good.sort(key=lambda r: (_natural(r.lesson.lesson_id), r.file.source))
@@ -258,10 +303,9 @@ def _plan(good: list[FileResult], old: identity.State, options: BuildOptions, re
     for file_result in good:
         counts = dict.fromkeys(["beginner", "intermediate", "advanced", "no-level", "quick-fire", identity.NEW,
                                 identity.CHANGED, identity.UNCHANGED, "retired", "skipped"], 0)
-        counts["skipped"] = len(file_result.lesson.skipped)
+        counts["skipped"] = file_result.lesson.skipped
         for note in file_result.notes:
-            fingerprint = identity.note_fingerprint(note.kind, note.fields, note.source_file, note.tags)
-            status, mod, previous = planner.note(note.guid, fingerprint, file_result.lesson.lesson_id,
+            status, mod, previous = planner.note(note.guid, note.fingerprint, file_result.lesson.lesson_id,
                                                  note.deck, note.label, file_result.file.source)
             counts[status] += 1
             counts[note.level] += 1

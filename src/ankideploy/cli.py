@@ -119,7 +119,8 @@ def build_options(func):
         click.option("--release", default="", metavar="LABEL",
                      help="The version's label in course.json and the manifest (default: the time of its newest change)."),
         click.option("--no-cache", is_flag=True,
-                     help="Render everything afresh (the cache lives in $ANKIDEPLOY_CACHE_DIR or ~/.cache/ankideploy)."),
+                     help="Parse and render every lesson afresh, without the render cache ($ANKIDEPLOY_CACHE_DIR"
+                          " or ~/.cache/ankideploy)."),
         click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: one per core)."),
         click.option("--topic-subdecks", is_flag=True,
                      help="Put the questions of each topic section ('## Kafka consumers') in their own subdeck."),
@@ -142,7 +143,7 @@ def build(paths, out_dir, per_lesson, package_name, level_subdecks, root_deck, n
     def run():
         from .build import BuildOptions, build as run_build
         from .cache import default_folder
-        from .notes import DeckOptions
+        from .note_spec import DeckOptions
         options = BuildOptions(out_dir=out_dir, package_name=package_name, per_lesson=per_lesson,
                                deck=DeckOptions(level_subdecks, root_deck, topic_subdecks),
                                say_aloud=not no_say_aloud, speak_seconds=speak_seconds, strict=strict,

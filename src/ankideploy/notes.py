@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from . import identity
 from .answer_parts import with_check_yourself
-from .lesson import Lesson, Level, Location, Question, QuickFire
+from .lesson import Lesson, Level, Question, QuickFire
+from .note_spec import DeckOptions, NoteSpec  # here too: callers import them from this module
 from .render import Renderer
 from .sources.levels import topic_name, topic_tag
 
@@ -15,31 +16,6 @@ LEVEL_TAG = "level::{}"
 QUICK_FIRE_TAG = "quick-fire"
 QUICK_FIRE_DECK = "Quick-fire"
 NO_LEVEL = "no-level"
-
-
-@dataclass
-class NoteSpec:
-    kind: str  # "interview" or "quick-fire"
-    note_key: str  # the id (stamped or derived) before the GUID prefix
-    stamped: bool
-    fields: list[str]
-    tags: list[str]
-    deck: str
-    label: str  # "6.9 Q3" for reports
-    location: Location  # where diagnostics point
-    source_file: str  # the Source field without its line: line moves alone are not edits
-    level: str  # "beginner", "intermediate", "advanced" or "quick-fire"
-
-    @property
-    def guid(self) -> str:
-        return identity.guid_for(self.note_key)
-
-
-@dataclass
-class DeckOptions:
-    level_subdecks: bool = False
-    root: str = ""
-    topic_subdecks: bool = False
 
 
 def clean_deck_part(text: str) -> str:

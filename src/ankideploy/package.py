@@ -23,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from . import identity
 from .atomic import open_temporary
-from .notes import NoteSpec
+from .note_spec import NoteSpec
 from .notetypes import NoteType
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

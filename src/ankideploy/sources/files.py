@@ -51,13 +51,14 @@ def discover(paths: list[Path], diags: Diagnostics, root: Path | None = None) ->
     found: list[SourceFile] = []
     seen: set[Path] = set()
     root = root or course_root(paths)
+    real_root = root.resolve()
     for given in paths:
         if not given.exists():
             diags.error(shown_path(given), 1, "no such file or folder")
             continue
         # A non-regular file named on the command line is kept: read_text reports it.
         for file in (_walk(given) if given.is_dir() else [given]):
-            _add(found, seen, file, root)
+            _add(found, seen, file, root, real_root)
     return found
 
 
@@ -76,15 +77,16 @@ def _walk(folder: Path) -> list[Path]:
     return files
 
 
-def _add(found, seen, file: Path, root: Path) -> None:
-    key = file.resolve()
-    if key not in seen:
-        seen.add(key)
-        found.append(SourceFile(file, shown_path(file), _relative(file, root), root.resolve()))
+def _add(found, seen, file: Path, root: Path, real_root: Path) -> None:
+    real = file.resolve()
+    if real not in seen:
+        seen.add(real)
+        found.append(SourceFile(file, shown_path(file), _relative(file, real, root, real_root), real_root))
 
 
-def _relative(file: Path, root: Path) -> str:
-    for path, base in ((Path(os.path.abspath(file)), root), (file.resolve(), root.resolve())):
+def _relative(file: Path, real: Path, root: Path, real_root: Path) -> str:
+    """The file as named below the root, else as found below it through symlinks, else its name."""
+    for path, base in ((Path(os.path.abspath(file)), root), (real, real_root)):
         if path.is_relative_to(base):
             return path.relative_to(base).as_posix()
     return file.name
@@ -96,9 +98,12 @@ CONTROL_RE = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def read_text(file: SourceFile, diags: Diagnostics) -> str | None:
     """The file's text with a BOM removed and line endings made ``\\n``; None if unusable."""
-    data = _read_bytes(file, diags)
-    if data is None:
-        return None
+    data = read_bytes(file, diags)
+    return None if data is None else decode_text(file, data, diags)
+
+
+def decode_text(file: SourceFile, data: bytes, diags: Diagnostics) -> str | None:
+    """The text of the file's bytes ``data``, as ``read_text`` gives it."""
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
         text = data[bom:].decode("utf-8")
@@ -124,13 +129,17 @@ def read_text(file: SourceFile, diags: Diagnostics) -> str | None:
     return text
 
 
-def _read_bytes(file: SourceFile, diags: Diagnostics) -> bytes | None:
+def read_bytes(file: SourceFile, diags: Diagnostics) -> bytes | None:
+    """The file's bytes; None (reported) when it is not a regular file, cannot be read or is too large."""
     try:
         if not file.path.is_file():
             diags.error(file.shown, 1, "not a regular file")
             return None
         with open(file.path, "rb") as handle:
-            data = handle.read(MAX_LESSON_BYTES + 1)
+            # Asking for the limit would allocate it for every file: ask for what the file holds (a
+            # size of 0 may mean one the system does not know, as in /proc: then for the limit).
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, MAX_LESSON_BYTES) + 1 if size else MAX_LESSON_BYTES + 1)
     except OSError as exc:
         diags.error(file.shown, 1, f"cannot read file: {exc.strerror or exc}")
         return None

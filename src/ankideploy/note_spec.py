@@ -1,0 +1,44 @@
+"""A note as the build plans it, and the options that name its deck: plain data.
+
+Kept apart from ``notes`` (which renders) so that what only plans and packages
+notes, such as a rebuild served from the cache, never imports the renderer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from . import identity
+from .lesson import Location
+
+
+@dataclass
+class NoteSpec:
+    kind: str  # "interview" or "quick-fire"
+    note_key: str  # the id (stamped or derived) before the GUID prefix
+    stamped: bool
+    fields: list[str]
+    tags: list[str]
+    deck: str
+    label: str  # "6.9 Q3" for reports
+    location: Location  # where diagnostics point
+    source_file: str  # the Source field without its line: line moves alone are not edits
+    level: str  # "beginner", "intermediate", "advanced" or "quick-fire"
+
+    @cached_property
+    def guid(self) -> str:
+        return identity.guid_for(self.note_key)  # asked for many times per note by every build
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What counts as a change of the note. Kept once made (a worker makes it while saving the
+        note to the cache) and given by the cache with the note: hashing every field of a course
+        again costs a rebuild more than reading it."""
+        return identity.note_fingerprint(self.kind, self.fields, self.source_file, self.tags)
+
+
+@dataclass
+class DeckOptions:
+    level_subdecks: bool = False
+    root: str = ""
+    topic_subdecks: bool = False

@@ -9,6 +9,7 @@ against the state file, and writes.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -16,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import identity, manifest, notetypes
+from . import identity, manifest, notetypes, workers
 from .cache import RenderCache
 from .diagnostics import Diagnostics, UserError
 from .file_result import FileResult, LessonFacts, from_entry, to_entry
@@ -153,10 +154,24 @@ def _process_misses(files: list[SourceFile], data: list[bytes | None], settings:
     jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4))
     if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
         return [_done(process_file(file, settings, cache, raw), progress) for file, raw in zip(files, data)]
-    from concurrent.futures import ProcessPoolExecutor  # worker start-up costs: only when used
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = pool.map(process_file, files, [settings] * len(files), [cache] * len(files), data, chunksize=4)
-        return [_done(result, progress) for result in done]
+    # Read here, so the languages to warm up are known (a file that cannot be read is read again
+    # where it is processed, which reports why).
+    data = [raw if raw is not None else read_bytes(file, Diagnostics()) for file, raw in zip(files, data)]
+    _warm_up(settings, data)
+    job = functools.partial(_process_read, settings=settings, cache=cache)
+    return workers.run_all(job, list(zip(files, data)), jobs, done=lambda result: progress(1))
+
+
+def _process_read(item: tuple[SourceFile, bytes | None], settings: Settings, cache: RenderCache | None) -> FileResult:
+    return process_file(item[0], settings, cache, item[1])
+
+
+def _warm_up(settings: Settings, data: list[bytes | None]) -> None:
+    """What every process renders with, set up once here before the workers start (they share it)."""
+    from .highlight import fence_languages
+    from .render import Renderer
+    languages = set().union(*(fence_languages(raw) for raw in data if raw is not None))
+    Renderer.warm_up(settings.validate_only, languages)
 
 
 def _open_cache(folder: Path | None, notices: list[str]) -> RenderCache | None:

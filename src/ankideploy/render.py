@@ -52,10 +52,15 @@ def is_plain_inline(text: str) -> bool:
 
 
 def _markdown(inline_extras: bool = True, checking: bool = False) -> markdown.Markdown:
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+
     from .gfm import GithubHabits
     from .skip_patterns import SkipImpossiblePatterns
-    extensions = [HighlightedFences(colour=not checking), "tables", "sane_lists", GithubHabits(inline_extras),
-                  SkipImpossiblePatterns()]
+    # Objects, not names: a name makes python-markdown look through every installed package's
+    # entry points, which costs more than building the converter.
+    extensions = [HighlightedFences(colour=not checking), TableExtension(), SaneListExtension(),
+                  GithubHabits(inline_extras), SkipImpossiblePatterns()]
     return markdown.Markdown(extensions=extensions + ([_CheckOnly()] if checking else []), output_format="html")
 
 

@@ -6,7 +6,8 @@ import re
 
 from ..diagnostics import Diagnostics
 from ..lesson import Lesson, Level
-from . import markdown_reader, text_reader
+from .markdown_reader import MarkdownDialect
+from .text_reader import TextDialect, escape
 from .files import SourceFile
 from .metadata import derive, is_breadcrumb, parse_front_matter
 from .structure import LevelDefault, collect, meaningful, summary_of
@@ -26,7 +27,7 @@ def parse_lesson(text: str, file: SourceFile, diags: Diagnostics, default_level:
     front, skip = parse_front_matter(raw_lines, path, diags)
     lines = [(i + 1, line) for i, line in enumerate(raw_lines)][skip:]
     plain = is_plain_text(file.path, text)
-    dialect = text_reader.TextDialect() if plain else markdown_reader.MarkdownDialect()
+    dialect = TextDialect() if plain else MarkdownDialect()
     parsed = dialect.read(lines)
     breadcrumb = next((t for _, t in meaningful(parsed.preamble) if is_breadcrumb(t)), None)
     if breadcrumb is None and parsed.h1 and is_breadcrumb(parsed.h1.text):
@@ -61,4 +62,4 @@ def _default(meta, default_level: Level | None) -> LevelDefault:
 def _intro(parsed, plain: bool):
     if not plain:
         return parsed.intro
-    return [(n, text_reader.escape(t)) for n, t in parsed.intro]
+    return [(n, escape(t)) for n, t in parsed.intro]

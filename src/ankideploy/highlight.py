@@ -38,6 +38,10 @@ class _FencePreprocessor(Preprocessor):
     python-markdown's ``FENCED_BLOCK_RE``, whose matches these are, would).
     """
 
+    def __init__(self, md: markdown.Markdown, colour: bool):
+        super().__init__(md)
+        self.colour = colour
+
     def run(self, lines: list[str]) -> list[str]:
         self.md.highlighted = []  # this conversion's Pygments blocks: trusted markup, see Renderer._safe
         lines = margin_fences(lines, self._store)
@@ -173,9 +177,7 @@ class HighlightedFences(Extension):
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.registerExtension(self)
-        fences = _FencePreprocessor(md)
-        fences.colour = self.colour
-        md.preprocessors.register(fences, "fenced_code_block", 25)
+        md.preprocessors.register(_FencePreprocessor(md, self.colour), "fenced_code_block", 25)
 
 
 # A fence's language as the fence preprocessor reads it; for warming lexers up before work starts.

@@ -119,6 +119,8 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
+# Each allowed tag's attributes, its own and those every tag may have (looked up once per tag seen).
+ALLOWED_ON = {tag: ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set()) for tag in ALLOWED_TAGS}
 Found = list[tuple[str, tuple[str, ...]]]  # (what, where to look for it in the source)
 
 
@@ -127,7 +129,7 @@ def _check_tag(tag: str, attrs: list[tuple[str, str | None]], found: Found) -> N
     if tag not in ALLOWED_TAGS:
         found.append((f"<{tag}> element", (rf"<\s*{re.escape(tag)}\b",)))
         return
-    allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+    allowed = ALLOWED_ON[tag]
     for name, value in attrs:
         at = (rf"\b{re.escape(name)}\s*=", rf"\b{re.escape(name)}\b")
         if name not in allowed:

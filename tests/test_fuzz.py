@@ -386,6 +386,36 @@ def test_deeply_nested_list_is_a_diagnostic_not_an_exception(workdir):
     check_process(workdir, LESSON_TEXT.replace("A multi-stage build uses", nested + "\n\nA multi-stage build uses", 1))
 
 
+def test_text_too_deep_to_render_leaves_the_next_text_as_it_renders_alone():
+    """Python-markdown gives up half-way through a text nested deeper than the stack allows: the
+    texts rendered after it in the same process must not inherit the list it was inside."""
+    import sys
+
+    from ankideploy.diagnostics import Diagnostics
+    from ankideploy.media import Media
+    from ankideploy.render import Renderer
+
+    def render(text: str) -> tuple[str, list[str]]:
+        diags = Diagnostics()
+        return Renderer("t.md", None, None, diags, Media()).block(text, 1), [d.message for d in diags.items]
+
+    after = "Intro:\n- [x] tests pass\n- [ ] docs updated\n\nThen *review*."
+    alone = "<p>Intro:</p>\n<ul>\n<li>☑ tests pass</li>\n<li>☐ docs updated</li>\n</ul>\n<p>Then <em>review</em>.</p>"
+    assert render(after) == (alone, [])
+    nested = "\n".join("  " * i + "- item" for i in range(35))  # within the nesting limit
+    normal = sys.getrecursionlimit()
+    for limit in range(60, 1000, 5):  # the first stack small enough to stop python-markdown inside the list
+        sys.setrecursionlimit(limit)
+        try:
+            _, messages = render(nested)
+        finally:
+            sys.setrecursionlimit(normal)
+        if messages:
+            break
+    assert messages == ["this text is nested too deeply to render"]
+    assert render(after) == (alone, [])
+
+
 @pytest.mark.parametrize("command", ["check", "build"])
 def test_deeply_nested_list_through_the_cli_is_a_content_error(tmp_path, command):
     from click.testing import CliRunner

@@ -127,6 +127,13 @@ class Renderer:
             cls._md[kind] = _markdown(*kind)
         return cls._md[kind].reset()
 
+    @classmethod
+    def _discard(cls, md: markdown.Markdown) -> None:
+        """Forget a converter that stopped half-way: its block parser still holds the state it was in
+        (inside a list, say), which ``reset()`` does not clear and which would change every later text."""
+        for kind in [kind for kind, known in cls._md.items() if known is md]:
+            del cls._md[kind]
+
     def block(self, text: str, line: int) -> str:
         """A Markdown block (an answer) as safe HTML."""
         if (why := self._too_costly(text)) is not None:
@@ -143,6 +150,7 @@ class Renderer:
         except _NothingToCheck:
             return ""
         except RecursionError:
+            self._discard(md)
             self.diags.error(self.path, line, "this text is nested too deeply to render")
             return ""
         if not NEEDS_SANITISER_RE.search(text):

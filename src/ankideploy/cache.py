@@ -147,8 +147,12 @@ class RenderCache:
             digest.update(part.encode("utf-8", "surrogateescape") + b"\x00")
         return digest.hexdigest()
 
+    def folder_of(self, key: str) -> Path:
+        """The folder the entry for ``key`` is in."""
+        return self.folder / key[:2]
+
     def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}{ENTRY_SUFFIX}"
+        return self.folder_of(key) / f"{key}{ENTRY_SUFFIX}"
 
     @staticmethod
     def _head(key: str) -> bytes:
@@ -156,14 +160,30 @@ class RenderCache:
 
     def load(self, key: str) -> Entry | None:
         """The entry, or None when it is missing, unsigned, signed with another secret or malformed."""
+        return self.verified(key, self.read(key))
+
+    def read(self, key: str) -> bytes | None:
+        """The entry's bytes as they are on disk, not yet verified (None: there is none to read)."""
         if not KEY_RE.match(key):
             return None
         try:
             path = self._path(key)
             if path.stat().st_size > MAX_ENTRY_BYTES:
                 return None
-            data = path.read_bytes()
+            return path.read_bytes()
         except (OSError, ValueError):
+            return None
+
+    def claims(self, key: str, data: bytes | None, digest: str) -> bool:
+        """Whether the entry's bytes ``data`` say its result is for the source with this SHA-256, read
+        without verifying or parsing them: this only sorts files into those worth serving from the
+        cache and those to process. (``file_result.to_entry`` writes the digest first.)"""
+        start = len(MAC_OPEN) + MAC_SIZE + len(MAC_CLOSE) + len(self._head(key))
+        return data is not None and data.startswith(b'{"source":"%s"' % digest.encode("ascii"), start)
+
+    def verified(self, key: str, data: bytes | None) -> Entry | None:
+        """The entry in ``data`` when it is signed with this cache's secret and is for ``key``."""
+        if data is None:
             return None
         signed = data[len(MAC_OPEN) + MAC_SIZE + len(MAC_CLOSE):]
         if not (data.startswith(MAC_OPEN) and data.startswith(MAC_CLOSE, len(MAC_OPEN) + MAC_SIZE)):

@@ -77,7 +77,7 @@ def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> dict
         return None
     facts = result.lesson
     return {
-        "source": source_digest(data), "ids": len(ids),
+        "source": source_digest(data), "ids": len(ids),  # "source" first: see RenderCache.claims
         "lesson": {**{name: getattr(facts, name) for name in FACT_FIELDS}, "skipped": facts.skipped},
         "notes": [_note_json(note) for note in result.notes],
         "deck": result.deck, "description": result.description,

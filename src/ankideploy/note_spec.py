@@ -1,4 +1,4 @@
-"""A note as the build plans it, and the options that name its deck: plain data.
+"""A note as the build plans and packages it, and the options that name its deck: plain data.
 
 Kept apart from ``notes`` (which renders) so that what only plans and packages
 notes, such as a rebuild served from the cache, never imports the renderer.
@@ -35,6 +35,15 @@ class NoteSpec:
         note to the cache) and given by the cache with the note: hashing every field of a course
         again costs a rebuild more than reading it."""
         return identity.note_fingerprint(self.kind, self.fields, self.source_file, self.tags)
+
+
+@dataclass
+class PackageNote:
+    """A note as a package holds it: its modification time and new-card order settled."""
+
+    spec: NoteSpec
+    mod: int
+    position: int  # new-card order in the package
 
 
 @dataclass

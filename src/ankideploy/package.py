@@ -14,7 +14,6 @@ import re
 import shutil
 import sqlite3
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
@@ -23,18 +22,11 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from . import identity
 from .atomic import open_temporary
-from .note_spec import NoteSpec
+from .note_spec import PackageNote
 from .notetypes import NoteType
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 TAG_RE = re.compile(r"<[^>]*>")
-
-
-@dataclass
-class PackageNote:
-    spec: NoteSpec
-    mod: int
-    position: int  # new-card order in the package
 
 
 def _model(notetype: NoteType) -> genanki.Model:

@@ -41,3 +41,17 @@ def test_one_process_starts_no_worker():
 def test_a_failure_reaches_the_caller(processes):
     with pytest.raises(ValueError, match="seven"):
         run_all(fails_on_seven, list(range(12)), processes)
+
+
+@pytest.mark.parametrize("count", [0, 1, 5])
+@pytest.mark.parametrize("processes", [1, 2])
+def test_work_beside_the_items_is_done_once_in_this_process(count, processes):
+    done_by = []
+    results = run_all(square_and_pid, list(range(count)), processes, beside=lambda: done_by.append(os.getpid()))
+    assert done_by == [os.getpid()]
+    assert [square for square, _ in results] == [n * n for n in range(count)]
+
+
+def test_with_work_beside_it_even_one_item_goes_to_a_worker():
+    [(square, pid)] = run_all(square_and_pid, [3], 2, beside=lambda: None)
+    assert square == 9 and pid != os.getpid()

@@ -389,6 +389,48 @@ def test_a_one_byte_edit_parses_the_lesson_again_and_renders_only_what_changed(t
     assert not [text for text in work["rendered"] if "picture" in text]  # the answer came from the cache
 
 
+def many_lessons(tmp_path, count: int) -> Path:
+    course = stamped_course(tmp_path)
+    for n in range(2, count + 1):
+        (course / f"1.{n}-more.md").write_text(
+            STAMPED.replace("0123456789abcdef", f"{n:016x}").replace("fedcba9876543210", f"{n + 100:016x}")
+            .replace("What is shown?", f"What is shown in part {n}?"), encoding="utf-8")
+    return course
+
+
+def two_core_package(tmp_path, course, name, cache) -> bytes:
+    from ankideploy.build import BuildOptions, build as run_build
+    result = run_build([course], BuildOptions(out_dir=tmp_path / name, use_state=False, jobs=2, cache_dir=cache))
+    assert result.packages and not result.diagnostics.error_count, result.diagnostics.items
+    return result.packages[0].read_bytes()
+
+
+def entry_of(cache: Path, lesson: str) -> Path:
+    [entry] = [p for p in cache_files(cache) if f'"source_file":"{lesson}"'.encode() in p.read_bytes()]
+    return entry
+
+
+def test_on_two_cores_a_rebuild_gives_the_uncached_package_while_workers_process_the_misses(tmp_path,
+                                                                                            monkeypatch):
+    """Ten lessons: one edited, one whose entry claims the lesson's bytes but is not signed with the
+    secret, eight served. The edited and the refused lesson are processed afresh (and their entries
+    saved, signed), the package is the one --no-cache gives."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    course, cache = many_lessons(tmp_path, 10), tmp_path / "cache"
+    two_core_package(tmp_path, course, "warm", cache)
+    edited = course / "1.5-more.md"
+    edited.write_text(edited.read_text().replace("part 5?", "part five?"), encoding="utf-8")
+    forged = entry_of(cache, "1.7-more.md")
+    rewrite(forged, edit_parts("picture", "<b>forged</b>"), plain_digest)
+    expected = package_bytes(tmp_path, course, "plain", None)
+    assert two_core_package(tmp_path, course, "rebuilt", cache) == expected
+    for lesson in ("1.5-more.md", "1.7-more.md"):
+        data = entry_of(cache, lesson).read_bytes()
+        assert data[8:72].decode() == keyed_digest(data[74:])  # saved again, signed with the secret
+    assert b"forged" not in entry_of(cache, "1.7-more.md").read_bytes()
+    assert b"part five?" in entry_of(cache, "1.5-more.md").read_bytes()
+
+
 def test_a_rebuild_from_the_cache_imports_no_renderer(tmp_path):
     """Served from the cache, a build loads neither python-markdown, Pygments, nh3 nor Beautiful Soup."""
     course, cache = two_lessons(tmp_path), tmp_path / "cache"

@@ -20,11 +20,10 @@ from pathlib import Path
 from . import identity, manifest, notetypes, workers
 from .cache import RenderCache
 from .diagnostics import Diagnostics, UserError
-from .file_result import FileResult, LessonFacts, from_entry, to_entry
+from .file_result import FileResult, LessonFacts, from_entry, source_digest, to_entry
 from .lesson import Level
-from .note_spec import DeckOptions, NoteSpec
+from .note_spec import DeckOptions, NoteSpec, PackageNote
 from .atomic import remove_stale_temporaries
-from .package import PackageNote, write_package
 from .report import REPORT_FILE, write_report
 from .signing import SecretError, load_secret
 from .sources import SourceFile, discover
@@ -119,47 +118,74 @@ def process_file(file: SourceFile, settings: Settings, cache: RenderCache | None
     return result
 
 
-def _cached(file: SourceFile, settings: Settings, cache: RenderCache) -> tuple[FileResult | None, bytes | None]:
-    """The file's result from the cache when it holds up against the file's bytes, else None; and
-    the bytes read (None when the file cannot be read: processing it reports why)."""
-    data = read_bytes(file, Diagnostics())
+def _look_up(file: SourceFile, settings: Settings, cache: RenderCache | None) -> tuple[bytes | None, str, bytes | None]:
+    """The file's bytes (None when it cannot be read: processing it reports why), its cache key, and
+    its cache entry's bytes when the entry claims a result for exactly these bytes (not yet verified)."""
+    data = read_bytes(file, Diagnostics()) if cache else None
     if data is None:
-        return None, None
-    entry = cache.load(cache.key(file, settings))
-    return (from_entry(entry.result(), file, data) if entry else None), data
+        return None, "", None
+    key = cache.key(file, settings)
+    stored = cache.read(key)
+    return data, key, (stored if cache.claims(key, stored, source_digest(data)) else None)
 
 
-def _process_all(files: list[SourceFile], options: BuildOptions, progress, notices: list[str]) -> list[FileResult]:
-    """Every file's result, in the files' order: from the cache where it holds one, else processed,
-    on every core when there are many such files."""
+def _process_all(files: list[SourceFile], options: BuildOptions, progress,
+                 notices: list[str]) -> tuple[list[FileResult], set[Path]]:
+    """Every file's result, in the files' order: from the cache where it holds one, else processed.
+    With more than one core, the files to process go to workers first, and this process serves
+    the others from the cache meanwhile. Also the cache folders that processing saved entries in."""
     settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
     cache = _open_cache(options.cache_dir, notices)
+    found = [_look_up(file, settings, cache) for file in files]
     results: list[FileResult | None] = [None] * len(files)
-    misses: list[tuple[int, bytes | None]] = []
-    for index, file in enumerate(files):
-        found, data = _cached(file, settings, cache) if cache else (None, None)
-        if found is None:
-            misses.append((index, data))
-        else:
-            results[index] = _done(found, progress)
-    processed = _process_misses([files[i] for i, _ in misses], [d for _, d in misses], settings, cache, options,
-                                progress)
-    for (index, _), result in zip(misses, processed):
-        results[index] = result
-    return results
+    hits = [i for i, (_, _, stored) in enumerate(found) if stored is not None]
+    misses = [i for i, (_, _, stored) in enumerate(found) if stored is None]
+    refused: list[int] = []  # the entry claimed these bytes but does not hold up
+
+    def serve_hits() -> None:
+        for index in hits:
+            served = _served(files[index], cache, *found[index])
+            if served is None:
+                refused.append(index)
+            else:
+                results[index] = _done(served, progress)
+
+    def serve_hits_and_load_writer() -> None:
+        serve_hits()
+        if options.write:
+            from . import package  # noqa: F401 (its imports take long: done here, while workers work)
+
+    beside = serve_hits_and_load_writer if len(hits) >= PARALLEL_THRESHOLD else None
+    if beside is None:
+        serve_hits()
+    for batch in (misses, refused):
+        processed = _process_misses([files[i] for i in batch], [found[i][0] for i in batch], settings, cache,
+                                    options, progress, beside)
+        for index, result in zip(batch, processed):
+            results[index] = result
+        beside = None
+    return results, {cache.folder_of(found[i][1]) for i in misses + refused if cache and found[i][1]}
+
+
+def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored: bytes) -> FileResult | None:
+    """The file's result from its entry, if the entry is signed and its result holds up against ``data``."""
+    entry = cache.verified(key, stored)
+    return from_entry(entry.result(), file, data) if entry else None
 
 
 def _process_misses(files: list[SourceFile], data: list[bytes | None], settings: Settings,
-                    cache: RenderCache | None, options: BuildOptions, progress) -> list[FileResult]:
-    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4))
-    if jobs == 1 or len(files) < PARALLEL_THRESHOLD:
-        return [_done(process_file(file, settings, cache, raw), progress) for file, raw in zip(files, data)]
-    # Read here, so the languages to warm up are known (a file that cannot be read is read again
-    # where it is processed, which reports why).
-    data = [raw if raw is not None else read_bytes(file, Diagnostics()) for file, raw in zip(files, data)]
-    _warm_up(settings, data)
+                    cache: RenderCache | None, options: BuildOptions, progress, beside=None) -> list[FileResult]:
+    """The files processed; ``beside()`` is done in this process meanwhile (see ``workers.run_all``)."""
+    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4) if beside is None else len(files) + 1)
+    if len(files) >= PARALLEL_THRESHOLD and jobs > 1:
+        # Read here, so the languages to warm up are known (a file that cannot be read is read
+        # again where it is processed, which reports why).
+        data = [raw if raw is not None else read_bytes(file, Diagnostics()) for file, raw in zip(files, data)]
+        _warm_up(settings, data)
+    elif beside is None:
+        jobs = 1
     job = functools.partial(_process_read, settings=settings, cache=cache)
-    return workers.run_all(job, list(zip(files, data)), jobs, done=lambda result: progress(1))
+    return workers.run_all(job, list(zip(files, data)), jobs, done=lambda result: progress(1), beside=beside)
 
 
 def _process_read(item: tuple[SourceFile, bytes | None], settings: Settings, cache: RenderCache | None) -> FileResult:
@@ -209,7 +235,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
     on_files(len(files))
     result = BuildResult(diags)
-    results = _process_all(files, options, progress, result.notices)
+    results, cache_folders = _process_all(files, options, progress, result.notices)
     for file_done in results:
         diags.items.extend(file_done.diagnostics)
     _check_clashes(results, diags)
@@ -228,7 +254,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         result.note_count = sum(len(r.notes) for r in good)
         if options.write and good and not (options.strict and (diags.error_count or diags.warning_count)):
             _write(good, plan, options, result)
-            _clean_up_after_killed_builds(options, state_path)
+            _clean_up_after_killed_builds(options, state_path, cache_folders)
             if state_path is not None:
                 _save_state(plan.state, state_path, result)
     if options.write and result.failed(options.strict):
@@ -265,10 +291,12 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None) -> None:
-    folders = [options.out_dir] + ([state_path.parent] if state_path else [])
-    if options.cache_dir and options.cache_dir.is_dir():
-        folders += [entry for entry in options.cache_dir.iterdir() if entry.is_dir()]
+def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None, cache_folders: set[Path]) -> None:
+    """Temporaries of killed builds: in the output and state folders, and in the cache folders this
+    build saved entries in. A build killed while saving an entry left that entry unwritten, so
+    the next build processes the same file again and saves into the same folder: its temporary
+    goes then, without listing the whole cache on every build."""
+    folders = [options.out_dir] + ([state_path.parent] if state_path else []) + sorted(cache_folders)
     remove_stale_temporaries(*folders)
 
 
@@ -367,6 +395,7 @@ def _retire(good: list[FileResult], planner: identity.Planner, result: BuildResu
 
 
 def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: BuildResult) -> None:
+    from . import package  # imported when needed: see _process_all
     by_file: dict[str, list[PackageNote]] = {}
     for note in plan.notes:
         by_file.setdefault(note.spec.source_file, []).append(note)
@@ -386,7 +415,7 @@ def _write(good: list[FileResult], plan: _Plan, options: BuildOptions, result: B
         manifest_name = release.manifest_name(target.stem if options.per_lesson else "")
         extra = {manifest_name: release.manifest([note.spec.guid for note in notes])}
         try:
-            write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media, extra)
+            package.write_package(target, notes, plan.notetypes, plan.notetype_mods, descriptions, media, extra)
         except (OSError, sqlite3.Error) as exc:  # a full disk, a size limit, a read-only folder
             raise UserError(f"cannot write {target}: {_reason(exc)}") from exc
         result.packages.append(target)

@@ -55,3 +55,46 @@ def test_work_beside_the_items_is_done_once_in_this_process(count, processes):
 def test_with_work_beside_it_even_one_item_goes_to_a_worker():
     [(square, pid)] = run_all(square_and_pid, [3], 2, beside=lambda: None)
     assert square == 9 and pid != os.getpid()
+
+
+PARENT = os.getpid()
+
+
+def fails_in_a_child(n: int) -> tuple[int, int]:
+    if os.getpid() != PARENT:
+        raise RuntimeError("only in a child")
+    return square_and_pid(n)
+
+
+def dies_in_a_child(n: int) -> tuple[int, int]:
+    if os.getpid() != PARENT:
+        os._exit(3)
+    return square_and_pid(n)
+
+
+def children_of_this_process() -> set[str]:
+    return {pid for task in os.listdir("/proc/self/task")
+            for pid in open(f"/proc/self/task/{task}/children").read().split()}
+
+
+@pytest.mark.parametrize("job", [fails_in_a_child, dies_in_a_child])
+def test_an_item_whose_child_fails_is_done_in_this_process(job):
+    assert PARENT == os.getpid()  # (the test runs in the process that imported this module)
+    assert run_all(job, [4], 2, beside=lambda: None) == [(16, os.getpid())]
+
+
+def test_an_error_in_the_job_reaches_the_caller_with_work_beside():
+    with pytest.raises(ValueError, match="seven"):
+        run_all(fails_on_seven, [7], 2, beside=lambda: None)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="children are listed from /proc (Linux)")
+def test_an_error_beside_leaves_no_child_behind():
+    before = children_of_this_process()
+
+    def fail() -> None:
+        raise KeyError("beside")
+
+    with pytest.raises(KeyError):
+        run_all(square_and_pid, [1], 2, beside=fail)
+    assert children_of_this_process() <= before

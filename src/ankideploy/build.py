@@ -155,7 +155,10 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress,
         if options.write:
             from . import package  # noqa: F401 (its imports take long: done here, while workers work)
 
-    beside = serve_hits_and_load_writer if len(hits) >= PARALLEL_THRESHOLD else None
+    # Beside the workers, when there are any (see _process_misses): with many files to process,
+    # this process loads the writer while the first workers start and takes part after.
+    many = len(hits) >= PARALLEL_THRESHOLD or len(misses) >= PARALLEL_THRESHOLD
+    beside = serve_hits_and_load_writer if many else None
     if beside is None:
         serve_hits()
     for batch in (misses, refused):
@@ -189,7 +192,12 @@ def _process_misses(files: list[SourceFile], data: list[bytes | None], settings:
 
 
 def _process_read(item: tuple[SourceFile, bytes | None], settings: Settings, cache: RenderCache | None) -> FileResult:
-    return process_file(item[0], settings, cache, item[1])
+    result = process_file(item[0], settings, cache, item[1])
+    for note in result.notes:
+        # Made here, on whichever core processed the file, and sent back with the note: otherwise
+        # the build makes every note's fingerprint in one process when it plans them.
+        _ = note.fingerprint
+    return result
 
 
 def _warm_up(settings: Settings, data: list[bytes | None]) -> None:

@@ -98,3 +98,20 @@ def test_an_error_beside_leaves_no_child_behind():
     with pytest.raises(KeyError):
         run_all(square_and_pid, [1], 2, beside=fail)
     assert children_of_this_process() <= before
+
+
+def test_several_children_give_their_results_in_order():
+    big = [n * 1_000_000 for n in range(1, 4)]  # results larger than a pipe holds at once
+    results = run_all(lambda n: ("x" * n, os.getpid()), big, 4, beside=lambda: None)
+    assert [len(text) for text, _ in results] == big
+    assert len({pid for _, pid in results} | {os.getpid()}) == 4
+
+
+def test_when_no_child_can_be_made_this_process_does_the_item(monkeypatch):
+    def no_fork():
+        raise BlockingIOError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    open_before = set(os.listdir("/proc/self/fd"))
+    assert run_all(square_and_pid, [5], 2, beside=lambda: None) == [(25, os.getpid())]
+    assert set(os.listdir("/proc/self/fd")) <= open_before  # the pipe made for the child is closed

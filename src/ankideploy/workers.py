@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -34,7 +35,8 @@ AHEAD = 2  # chunks queued per worker, so a worker never waits for this process 
 def run_all(job: Callable[[T], R], items: Sequence[T], processes: int,
             done: Callable[[R], None] = lambda result: None, beside: Callable[[], None] | None = None) -> list[R]:
     """``[job(item) for item in items]``, on ``processes`` processes (this one among them); and
-    ``beside()`` in this process, once the workers have their first items."""
+    ``beside()`` in this process, exactly once (even with no items), once the workers have their
+    first items."""
     if processes <= 1 or not items or (len(items) < 2 and beside is None):
         if beside is not None:
             beside()
@@ -42,9 +44,20 @@ def run_all(job: Callable[[T], R], items: Sequence[T], processes: int,
     import gc
     # What exists now is shared with the forked workers: frozen, the collector leaves it alone
     # instead of writing to every object (which would copy every page of it into each process).
+    # Unfrozen once they are done, so that it can be collected again.
     gc.freeze()
-    if beside is not None and len(items) < processes and CAN_FORK:
-        return _on_children(job, items, done, beside)
+    try:
+        if beside is not None and len(items) < processes and CAN_FORK:
+            return _on_children(job, items, done, beside)
+        return _on_pool(job, items, processes, done, beside)
+    finally:
+        gc.unfreeze()
+
+
+def _on_pool(job: Callable[[T], R], items: Sequence[T], processes: int, done: Callable[[R], None],
+             beside: Callable[[], None] | None) -> list[R]:
+    """The items on a pool of ``processes - 1`` workers taking them from the front, and on this
+    process taking them from the back once it has done ``beside()``."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # only when used
     results: list = [None] * len(items)
     front, back = 0, len(items)  # workers take [front, ...), this process takes (..., back)
@@ -72,38 +85,53 @@ def run_all(job: Callable[[T], R], items: Sequence[T], processes: int,
 def _on_children(job: Callable[[T], R], items: Sequence[T], done: Callable[[R], None],
                  beside: Callable[[], None]) -> list[R]:
     """Each item on a child forked for it, while this process does ``beside()``."""
-    children: list[tuple[int, int]] = []
+    children: list[tuple[int, int] | None] = []
     try:
         for item in items:
             children.append(_fork(job, item))
         beside()
         return [_finish(_result(children[i], job, items[i]), done) for i in range(len(items))]
     finally:
-        for pid, read_end in children:
-            _end(pid, read_end)
+        for child in children:
+            if child is not None:
+                _end(*child)
 
 
-def _fork(job: Callable[[T], R], item: T) -> tuple[int, int]:
-    """A child doing ``job(item)``: its process id and the pipe its pickled result comes through."""
+def _fork(job: Callable[[T], R], item: T) -> tuple[int, int] | None:
+    """A child doing ``job(item)``: its process id and the pipe its pickled result comes through;
+    None when no child can be made (this process then does the item)."""
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    # Ctrl-C is held back until the child has taken its own course: arriving in between, it would
+    # raise in the child outside the code below, which would then run the parent's code.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except OSError:  # too many processes, no memory for one more
+        pid = -1
     if pid == 0:
-        status = 1
         try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # interrupted, it just ends: so does its parent
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(read_end)
             with os.fdopen(write_end, "wb") as out:
                 pickle.dump(job(item), out, protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
+            os._exit(0)
         finally:
-            # Leave at once: the parent's exit handlers and buffered output are not the child's to run.
-            os._exit(status)
+            # Leave at once: the parent's exit handlers and buffered output are not the child's.
+            os._exit(1)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     os.close(write_end)
+    if pid < 0:
+        os.close(read_end)
+        return None
     return pid, read_end
 
 
-def _result(child: tuple[int, int], job: Callable[[T], R], item: T) -> R:
-    """The child's result; if it failed, the job done again here, so that an error is raised (or a
-    child that was killed makes no difference) as without workers."""
+def _result(child: tuple[int, int] | None, job: Callable[[T], R], item: T) -> R:
+    """The child's result; if it failed (or there is none), the job done here, so that an error is
+    raised (or a child that was killed makes no difference) as without workers."""
+    if child is None:
+        return job(item)
     pid, read_end = child
     with os.fdopen(os.dup(read_end), "rb") as source:
         data = source.read()
@@ -118,7 +146,7 @@ def _end(pid: int, read_end: int) -> None:
     os.close(read_end)
     try:
         if os.waitpid(pid, os.WNOHANG) == (0, 0):
-            os.kill(pid, 9)
+            os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     except ChildProcessError:  # reaped already by _result
         pass

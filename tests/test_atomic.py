@@ -310,3 +310,20 @@ def test_kill_just_before_a_rename_leaves_no_temporary_after_the_next_build(tmp_
     assert_valid_package(tmp_path / "dist" / PACKAGE, 42)
     assert tmp_files(tmp_path / "dist", content, env.cache) == []
     assert env.system_temp_leftovers() == []
+
+
+def test_a_cache_temporary_of_a_killed_build_goes_even_when_its_lesson_is_renamed(tmp_path):
+    """The next build never processes the renamed lesson under its old name, yet cleans up after it."""
+    env = Env(tmp_path)
+    content = tmp_path / "content"
+    write_course(content, 2)
+    killed = subprocess.run([sys.executable, "-c", DRIVER, r"\.json\..*\.tmp$", "build", "content", "-o", "dist"],
+                            env=env.vars(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert tmp_files(env.cache), "the kill left no temporary behind"
+    for lesson in sorted(content.rglob("8.*.md")):
+        lesson.rename(lesson.with_name(lesson.name.replace("interview-questions", "questions")))
+
+    again = env.run("build", "content", "-o", "dist")
+    assert again.returncode == 0, again.stderr
+    assert tmp_files(tmp_path / "dist", content, env.cache) == []

@@ -1,4 +1,5 @@
-"""Files that are either wholly old or wholly new: a temporary beside the target, then a rename.
+"""Files that are either wholly old or wholly new: a temporary beside the target (or in another
+folder of the same file system), then a rename.
 
 Temporaries are named ``.<target>.<pid>.<random><suffix>``; a process killed before it
 could clean up leaves one behind, and the next build removes those whose process is gone.
@@ -19,17 +20,20 @@ def _umask() -> int:
     return current
 
 
-def open_temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
-    """A temporary file beside ``target`` with the permissions a plain new file would get."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=suffix)
+def open_temporary(target: Path, suffix: str = ".tmp", folder: Path | None = None) -> tuple[int, str]:
+    """A temporary file beside ``target`` (or in ``folder``, on the same file system) with the
+    permissions a plain new file would get."""
+    fd, tmp = tempfile.mkstemp(dir=folder or target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=suffix)
     os.fchmod(fd, 0o666 & ~_umask())
     return fd, tmp
 
 
-def write_atomically(path: Path, data: bytes, durable: bool = True, mode: int | None = None) -> None:
+def write_atomically(path: Path, data: bytes, durable: bool = True, mode: int | None = None,
+                     temporary_in: Path | None = None) -> None:
     """Readers see the old file or the new one, never half of one; ``durable`` also survives power loss;
-    ``mode``: the new file's permissions (default: a plain new file's)."""
-    fd, tmp = open_temporary(path)
+    ``mode``: the new file's permissions (default: a plain new file's); ``temporary_in``: the folder
+    of the temporary, on the same file system (default: the file's own)."""
+    fd, tmp = open_temporary(path, folder=temporary_in)
     try:
         if mode is not None:
             os.fchmod(fd, mode)

@@ -129,11 +129,10 @@ def _look_up(file: SourceFile, settings: Settings, cache: RenderCache | None) ->
     return data, key, (stored if cache.claims(key, stored, source_digest(data)) else None)
 
 
-def _process_all(files: list[SourceFile], options: BuildOptions, progress,
-                 notices: list[str]) -> tuple[list[FileResult], set[Path]]:
+def _process_all(files: list[SourceFile], options: BuildOptions, progress, notices: list[str]) -> list[FileResult]:
     """Every file's result, in the files' order: from the cache where it holds one, else processed.
     With more than one core, the files to process go to workers first, and this process serves
-    the others from the cache meanwhile. Also the cache folders that processing saved entries in."""
+    the others from the cache meanwhile."""
     settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
     cache = _open_cache(options.cache_dir, notices)
     found = [_look_up(file, settings, cache) for file in files]
@@ -145,6 +144,7 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress,
     def serve_hits() -> None:
         for index in hits:
             served = _served(files[index], cache, *found[index])
+            found[index] = (found[index][0], "", None)  # the entry's bytes are done with
             if served is None:
                 refused.append(index)
             else:
@@ -155,8 +155,8 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress,
         if options.write:
             from . import package  # noqa: F401 (its imports take long: done here, while workers work)
 
-    # Beside the workers, when there are any (see _process_misses): with many files to process,
-    # this process loads the writer while the first workers start and takes part after.
+    # With many files, workers are worth starting (see _workers_for): this process then serves the
+    # hits and loads the writer while they start on the misses, and takes part in those after.
     many = len(hits) >= PARALLEL_THRESHOLD or len(misses) >= PARALLEL_THRESHOLD
     beside = serve_hits_and_load_writer if many else None
     if beside is None:
@@ -167,7 +167,7 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress,
         for index, result in zip(batch, processed):
             results[index] = result
         beside = None
-    return results, {cache.folder_of(found[i][1]) for i in misses + refused if cache and found[i][1]}
+    return results
 
 
 def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored: bytes) -> FileResult | None:
@@ -179,23 +179,32 @@ def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored:
 def _process_misses(files: list[SourceFile], data: list[bytes | None], settings: Settings,
                     cache: RenderCache | None, options: BuildOptions, progress, beside=None) -> list[FileResult]:
     """The files processed; ``beside()`` is done in this process meanwhile (see ``workers.run_all``)."""
-    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(files) // 4) if beside is None else len(files) + 1)
+    jobs = _workers_for(len(files), options.jobs or os.cpu_count() or 1, beside is not None)
     if len(files) >= PARALLEL_THRESHOLD and jobs > 1:
         # Read here, so the languages to warm up are known (a file that cannot be read is read
         # again where it is processed, which reports why).
         data = [raw if raw is not None else read_bytes(file, Diagnostics()) for file, raw in zip(files, data)]
         _warm_up(settings, data)
-    elif beside is None:
-        jobs = 1
     job = functools.partial(_process_read, settings=settings, cache=cache)
     return workers.run_all(job, list(zip(files, data)), jobs, done=lambda result: progress(1), beside=beside)
+
+
+def _workers_for(files: int, cores: int, beside: bool) -> int:
+    """The processes (this one among them) for processing ``files`` files on ``cores`` cores. A few
+    files are done faster in this process than by starting workers, unless this process has work of
+    its own beside them (then even one file is worth a worker); many files get a process for every
+    four, up to the cores."""
+    if beside:
+        return min(cores, files + 1)
+    return min(cores, files // 4) if files >= PARALLEL_THRESHOLD else 1
 
 
 def _process_read(item: tuple[SourceFile, bytes | None], settings: Settings, cache: RenderCache | None) -> FileResult:
     result = process_file(item[0], settings, cache, item[1])
     for note in result.notes:
-        # Made here, on whichever core processed the file, and sent back with the note: otherwise
-        # the build makes every note's fingerprint in one process when it plans them.
+        # Made here, on whichever core processed the file, and sent back with the note: otherwise,
+        # without a cache (saving an entry makes them), the build makes every note's fingerprint in
+        # one process when it plans them.
         _ = note.fingerprint
     return result
 
@@ -243,7 +252,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
     on_files(len(files))
     result = BuildResult(diags)
-    results, cache_folders = _process_all(files, options, progress, result.notices)
+    results = _process_all(files, options, progress, result.notices)
     for file_done in results:
         diags.items.extend(file_done.diagnostics)
     _check_clashes(results, diags)
@@ -262,7 +271,7 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         result.note_count = sum(len(r.notes) for r in good)
         if options.write and good and not (options.strict and (diags.error_count or diags.warning_count)):
             _write(good, plan, options, result)
-            _clean_up_after_killed_builds(options, state_path, cache_folders)
+            _clean_up_after_killed_builds(options, state_path)
             if state_path is not None:
                 _save_state(plan.state, state_path, result)
     if options.write and result.failed(options.strict):
@@ -299,12 +308,11 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None, cache_folders: set[Path]) -> None:
-    """Temporaries of killed builds: in the output and state folders, and in the cache folders this
-    build saved entries in. A build killed while saving an entry left that entry unwritten, so
-    the next build processes the same file again and saves into the same folder: its temporary
-    goes then, without listing the whole cache on every build."""
-    folders = [options.out_dir] + ([state_path.parent] if state_path else []) + sorted(cache_folders)
+def _clean_up_after_killed_builds(options: BuildOptions, state_path: Path | None) -> None:
+    """Temporaries of killed builds: in the output and state folders, and in the cache's top folder
+    (where the cache makes its temporaries, see ``RenderCache.save``)."""
+    folders = [options.out_dir] + ([state_path.parent] if state_path else []) \
+        + ([options.cache_dir] if options.cache_dir else [])
     remove_stale_temporaries(*folders)
 
 

@@ -147,12 +147,8 @@ class RenderCache:
             digest.update(part.encode("utf-8", "surrogateescape") + b"\x00")
         return digest.hexdigest()
 
-    def folder_of(self, key: str) -> Path:
-        """The folder the entry for ``key`` is in."""
-        return self.folder / key[:2]
-
     def _path(self, key: str) -> Path:
-        return self.folder_of(key) / f"{key}{ENTRY_SUFFIX}"
+        return self.folder / key[:2] / f"{key}{ENTRY_SUFFIX}"
 
     @staticmethod
     def _head(key: str) -> bytes:
@@ -207,7 +203,8 @@ class RenderCache:
             path = self._path(key)
             self._tag()
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, data, durable=False)
+            # The temporary is made in the top folder: there, one listing finds those of killed builds.
+            write_atomically(path, data, durable=False, temporary_in=self.folder)
         except (OSError, UnicodeError, ValueError):
             pass  # a cache that cannot be written only costs time
 

@@ -390,6 +390,7 @@ def test_text_too_deep_to_render_leaves_the_next_text_as_it_renders_alone():
     """Python-markdown gives up half-way through a text nested deeper than the stack allows: the
     texts rendered after it in the same process must not inherit the list it was inside."""
     import sys
+    import traceback
 
     from ankideploy.diagnostics import Diagnostics
     from ankideploy.media import Media
@@ -403,10 +404,10 @@ def test_text_too_deep_to_render_leaves_the_next_text_as_it_renders_alone():
     alone = "<p>Intro:</p>\n<ul>\n<li>☑ tests pass</li>\n<li>☐ docs updated</li>\n</ul>\n<p>Then <em>review</em>.</p>"
     assert render(after) == (alone, [])
     nested = "\n".join("  " * i + "- item" for i in range(35))  # within the nesting limit
-    normal = sys.getrecursionlimit()
-    for limit in range(60, 1000, 5):  # the first stack small enough to stop python-markdown inside the list
-        sys.setrecursionlimit(limit)
+    normal, depth = sys.getrecursionlimit(), len(traceback.extract_stack())
+    for limit in range(depth + 20, depth + 1000, 5):  # the first stack small enough to stop python-markdown
         try:
+            sys.setrecursionlimit(limit)
             _, messages = render(nested)
         finally:
             sys.setrecursionlimit(normal)

@@ -20,10 +20,11 @@ def _umask() -> int:
     return current
 
 
-def open_temporary(target: Path, suffix: str = ".tmp", folder: Path | None = None) -> tuple[int, str]:
-    """A temporary file beside ``target`` (or in ``folder``, on the same file system) with the
+def open_temporary(target: Path, suffix: str = ".tmp", temporary_in: Path | None = None) -> tuple[int, str]:
+    """A temporary file beside ``target`` (or in ``temporary_in``, on the same file system) with the
     permissions a plain new file would get."""
-    fd, tmp = tempfile.mkstemp(dir=folder or target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(dir=temporary_in or target.parent, prefix=f".{target.name}.{os.getpid()}.",
+                               suffix=suffix)
     os.fchmod(fd, 0o666 & ~_umask())
     return fd, tmp
 
@@ -33,7 +34,7 @@ def write_atomically(path: Path, data: bytes, durable: bool = True, mode: int | 
     """Readers see the old file or the new one, never half of one; ``durable`` also survives power loss;
     ``mode``: the new file's permissions (default: a plain new file's); ``temporary_in``: the folder
     of the temporary, on the same file system (default: the file's own)."""
-    fd, tmp = open_temporary(path, folder=temporary_in)
+    fd, tmp = open_temporary(path, temporary_in=temporary_in)
     try:
         if mode is not None:
             os.fchmod(fd, mode)

@@ -144,7 +144,6 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress, notic
     def serve_hits() -> None:
         for index in hits:
             served = _served(files[index], cache, *found[index])
-            found[index] = (found[index][0], "", None)  # the entry's bytes are done with
             if served is None:
                 refused.append(index)
             else:

@@ -431,6 +431,32 @@ def test_on_two_cores_a_rebuild_gives_the_uncached_package_while_workers_process
     assert b"part five?" in entry_of(cache, "1.5-more.md").read_bytes()
 
 
+def test_on_two_cores_the_edited_lesson_goes_to_a_child_made_ready_while_the_lessons_were_looked_up(
+        tmp_path, monkeypatch):
+    from ankideploy import build as build_module, sources
+    marks = tmp_path / "marks"
+    real_get_ready, real_parse = build_module._get_ready, sources.parse_lesson
+
+    def mark(what: str) -> None:
+        with open(marks, "a") as out:
+            out.write(f"{what} {os.getpid()}\n")
+
+    monkeypatch.setattr(build_module, "_get_ready", lambda settings: mark("ready") or real_get_ready(settings))
+    monkeypatch.setattr(sources, "parse_lesson", lambda text, file, *a: mark(file.source) or real_parse(text, file, *a))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    course, cache = many_lessons(tmp_path, 10), tmp_path / "cache"
+    two_core_package(tmp_path, course, "warm", cache)
+    assert "ready" not in marks.read_text()  # no cache yet: every lesson is processed, by the pool
+    edited = course / "1.4-more.md"
+    edited.write_text(edited.read_text().replace("part 4?", "part four?"), encoding="utf-8")
+    expected = package_bytes(tmp_path, course, "plain", None)
+    marks.unlink()
+    assert two_core_package(tmp_path, course, "rebuilt", cache) == expected
+    [(_, ready_in), (parsed, parsed_in)] = [line.split() for line in marks.read_text().splitlines()]
+    assert parsed == "1.4-more.md" and parsed_in == ready_in != str(os.getpid())
+    assert b"part four?" in entry_of(cache, "1.4-more.md").read_bytes()
+
+
 def test_a_rebuild_from_the_cache_imports_no_renderer(tmp_path):
     """Served from the cache, a build loads neither python-markdown, Pygments, nh3 nor Beautiful Soup."""
     course, cache = two_lessons(tmp_path), tmp_path / "cache"

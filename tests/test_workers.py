@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ankideploy.workers import run_all
+from ankideploy.workers import Spare, run_all
 
 
 def square_and_pid(n: int) -> tuple[int, int]:
@@ -115,3 +115,64 @@ def test_when_no_child_can_be_made_this_process_does_the_item(monkeypatch):
     open_before = set(os.listdir("/proc/self/fd"))
     assert run_all(square_and_pid, [5], 2, beside=lambda: None) == [(25, os.getpid())]
     assert set(os.listdir("/proc/self/fd")) <= open_before  # the pipe made for the child is closed
+
+
+# --- a spare child: forked before its item is known, getting ready meanwhile ---------------------
+
+READY_IN: list[int] = []
+
+
+def get_ready() -> None:
+    READY_IN.append(os.getpid())  # seen by this process only if it ran here
+    with open(os.environ["SPARE_MARK"], "a") as mark:
+        mark.write(f"{os.getpid()}\n")
+
+
+def fail_to_get_ready() -> None:
+    raise ImportError("a module the job needs is missing")
+
+
+@pytest.fixture
+def mark(tmp_path, monkeypatch):
+    path = tmp_path / "ready-in"
+    monkeypatch.setenv("SPARE_MARK", str(path))
+    return path
+
+
+def test_a_spare_gets_ready_in_the_child_and_does_the_item_given_to_it(mark):
+    spare = Spare(get_ready)
+    beside = []
+    [(square, pid)] = run_all(square_and_pid, [6], 2, beside=lambda: beside.append(os.getpid()), spare=spare)
+    assert square == 36 and pid != os.getpid() and beside == [os.getpid()]
+    assert mark.read_text() == f"{pid}\n" and READY_IN == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="children are listed from /proc (Linux)")
+@pytest.mark.parametrize("count, processes", [(0, 2), (5, 2), (1, 1)], ids=["no items", "a pool", "one process"])
+def test_a_spare_given_nothing_is_stopped(count, processes, mark):
+    before = children_of_this_process()
+    open_before = set(os.listdir("/proc/self/fd"))
+    results = run_all(square_and_pid, list(range(count)), processes, beside=lambda: None, spare=Spare(get_ready))
+    assert [square for square, _ in results] == [n * n for n in range(count)]
+    assert children_of_this_process() <= before
+    assert set(os.listdir("/proc/self/fd")) <= open_before
+
+
+def test_an_item_whose_spare_failed_to_get_ready_is_done_in_this_process():
+    assert run_all(square_and_pid, [7], 2, beside=lambda: None, spare=Spare(fail_to_get_ready)) == [(49, os.getpid())]
+
+
+def test_an_item_too_large_for_the_spare_s_pipe_is_done_in_this_process(mark):
+    spare = Spare(get_ready)
+    spare.room = 10  # the item would not fit: writing it would wait until the child is ready
+    assert run_all(square_and_pid, [8], 2, beside=lambda: None, spare=spare) == [(64, os.getpid())]
+
+
+def test_when_no_spare_can_be_made_this_process_does_the_item(monkeypatch, mark):
+    def no_fork():
+        raise BlockingIOError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    open_before = set(os.listdir("/proc/self/fd"))
+    assert run_all(square_and_pid, [9], 2, beside=lambda: None, spare=Spare(get_ready)) == [(81, os.getpid())]
+    assert set(os.listdir("/proc/self/fd")) <= open_before and not mark.exists()

@@ -135,7 +135,18 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress, notic
     the others from the cache meanwhile."""
     settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
     cache = _open_cache(options.cache_dir, notices)
-    found = [_look_up(file, settings, cache) for file in files]
+    spare = _spare(len(files), settings, cache, options)
+    try:
+        found = [_look_up(file, settings, cache) for file in files]
+        return _process_found(files, found, settings, cache, options, progress, spare)
+    finally:
+        if spare is not None:
+            spare.close()
+
+
+def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str, bytes | None]],
+                   settings: Settings, cache: RenderCache | None, options: BuildOptions, progress,
+                   spare: workers.Spare | None) -> list[FileResult]:
     results: list[FileResult | None] = [None] * len(files)
     hits = [i for i, (_, _, stored) in enumerate(found) if stored is not None]
     misses = [i for i, (_, _, stored) in enumerate(found) if stored is None]
@@ -162,11 +173,30 @@ def _process_all(files: list[SourceFile], options: BuildOptions, progress, notic
         serve_hits()
     for batch in (misses, refused):
         processed = _process_misses([files[i] for i in batch], [found[i][0] for i in batch], settings, cache,
-                                    options, progress, beside)
+                                    options, progress, beside, spare)
         for index, result in zip(batch, processed):
             results[index] = result
-        beside = None
+        beside = spare = None
     return results
+
+
+def _spare(files: int, settings: Settings, cache: RenderCache | None,
+           options: BuildOptions) -> workers.Spare | None:
+    """A child that gets ready to process a file while this process looks the files up, for a
+    rebuild that finds one or two of many files edited (see ``workers``): None when no such rebuild
+    is likely (no cache yet, few files, one core)."""
+    cores = options.jobs or os.cpu_count() or 1
+    if not (cache and cores > 1 and files >= PARALLEL_THRESHOLD and workers.CAN_FORK and cache.folder.is_dir()):
+        return None
+    return workers.Spare(functools.partial(_get_ready, settings))
+
+
+def _get_ready(settings: Settings) -> None:
+    """What processing a file needs, loaded and set up before the file is known."""
+    from . import cached_renderer, notes  # noqa: F401
+    from .render import Renderer
+    from .sources import lesson_reader  # noqa: F401
+    Renderer.warm_up(settings.validate_only, set())
 
 
 def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored: bytes) -> FileResult | None:
@@ -176,8 +206,10 @@ def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored:
 
 
 def _process_misses(files: list[SourceFile], data: list[bytes | None], settings: Settings,
-                    cache: RenderCache | None, options: BuildOptions, progress, beside=None) -> list[FileResult]:
-    """The files processed; ``beside()`` is done in this process meanwhile (see ``workers.run_all``)."""
+                    cache: RenderCache | None, options: BuildOptions, progress, beside=None,
+                    spare: workers.Spare | None = None) -> list[FileResult]:
+    """The files processed; ``beside()`` is done in this process meanwhile, and ``spare`` may take
+    one of them (see ``workers.run_all``)."""
     jobs = _workers_for(len(files), options.jobs or os.cpu_count() or 1, beside is not None)
     if len(files) >= PARALLEL_THRESHOLD and jobs > 1:
         # Read here, so the languages to warm up are known (a file that cannot be read is read
@@ -185,7 +217,8 @@ def _process_misses(files: list[SourceFile], data: list[bytes | None], settings:
         data = [raw if raw is not None else read_bytes(file, Diagnostics()) for file, raw in zip(files, data)]
         _warm_up(settings, data)
     job = functools.partial(_process_read, settings=settings, cache=cache)
-    return workers.run_all(job, list(zip(files, data)), jobs, done=lambda result: progress(1), beside=beside)
+    return workers.run_all(job, list(zip(files, data)), jobs, done=lambda result: progress(1), beside=beside,
+                           spare=spare)
 
 
 def _workers_for(files: int, cores: int, beside: bool) -> int:

@@ -12,7 +12,9 @@ This process may also have work of its own that the items do not wait for
 takes part as above. Then even one item is worth a worker; and when there are no
 more items than workers (a rebuild after editing a lesson or two), each item goes
 to a child forked for it alone: no pool to start and nothing to send it, which
-takes less time than the work itself when the work is that small.
+takes less time than the work itself when the work is that small. A child can
+even be forked before its item is known (``Spare``): it loads and sets up what the
+job needs while this process finds out which items there are.
 """
 from __future__ import annotations
 
@@ -30,28 +32,43 @@ R = TypeVar("R")
 CAN_FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 CHUNK = 2  # items a worker takes at once: small, so the two ends meet near the middle
 AHEAD = 2  # chunks queued per worker, so a worker never waits for this process to hand it more
+PIPE_ROOM = 1 << 20  # what a spare child's pipe is asked to hold: a large lesson and its settings
 
 
 def run_all(job: Callable[[T], R], items: Sequence[T], processes: int,
-            done: Callable[[R], None] = lambda result: None, beside: Callable[[], None] | None = None) -> list[R]:
+            done: Callable[[R], None] = lambda result: None, beside: Callable[[], None] | None = None,
+            spare: Spare | None = None) -> list[R]:
     """``[job(item) for item in items]``, on ``processes`` processes (this one among them); and
     ``beside()`` in this process, exactly once (even with no items), once the workers have their
-    first items."""
-    if processes <= 1 or not items or (len(items) < 2 and beside is None):
-        if beside is not None:
-            beside()
-        return [_finish(job(item), done) for item in items]
+    first items. A ``spare`` child (see ``Spare``) takes an item if forked children do the items,
+    and is stopped otherwise."""
+    try:
+        if processes <= 1 or not items or (len(items) < 2 and beside is None):
+            if spare is not None:
+                spare.close()
+            if beside is not None:
+                beside()
+            return [_finish(job(item), done) for item in items]
+        freeze_shared()
+        if beside is not None and len(items) < processes and CAN_FORK:
+            return _on_children(job, items, done, beside, spare)
+        if spare is not None:
+            spare.close()  # before the pool starts: its core is the pool's
+        return _on_pool(job, items, processes, done, beside)
+    finally:
+        if spare is not None:
+            spare.close()
+
+
+def freeze_shared() -> None:
+    """What exists now is shared with the processes forked from now on: frozen, the collector leaves
+    it alone instead of writing to every object (which would copy every page of it into each process).
+    It stays frozen: a build is the last work of the command that runs it, and unfrozen, the
+    collector would walk all of it again while the package is written (about 30 ms of a rebuild).
+    Objects freed by reference counting are freed as before; only cycles that were already garbage
+    stay until the process ends."""
     import gc
-    # What exists now is shared with the forked workers: frozen, the collector leaves it alone
-    # instead of writing to every object (which would copy every page of it into each process).
-    # It stays frozen: a build is the last work of the command that runs it, and unfrozen, the
-    # collector would walk all of it again while the package is written (about 30 ms of a
-    # rebuild). Objects freed by reference counting are freed as before; only cycles that were
-    # already garbage stay until the process ends.
     gc.freeze()
-    if beside is not None and len(items) < processes and CAN_FORK:
-        return _on_children(job, items, done, beside)
-    return _on_pool(job, items, processes, done, beside)
 
 
 def _on_pool(job: Callable[[T], R], items: Sequence[T], processes: int, done: Callable[[R], None],
@@ -83,12 +100,13 @@ def _on_pool(job: Callable[[T], R], items: Sequence[T], processes: int, done: Ca
 
 
 def _on_children(job: Callable[[T], R], items: Sequence[T], done: Callable[[R], None],
-                 beside: Callable[[], None]) -> list[R]:
-    """Each item on a child forked for it, while this process does ``beside()``."""
+                 beside: Callable[[], None], spare: Spare | None = None) -> list[R]:
+    """Each item on a child forked for it (the first on ``spare``, if given), while this process
+    does ``beside()``."""
     children: list[tuple[int, int] | None] = []
     try:
         for item in items:
-            children.append(_fork(job, item))
+            children.append(spare.give(job, item) if spare is not None and not children else _fork(job, item))
         beside()
         return [_finish(_result(children[i], job, items[i]), done) for i in range(len(items))]
     finally:
@@ -97,10 +115,100 @@ def _on_children(job: Callable[[T], R], items: Sequence[T], done: Callable[[R], 
                 _end(*child)
 
 
+class Spare:
+    """A child forked before its item is known, which gets ready meanwhile (``ready()``: imports,
+    set-up) and then does the one item ``give`` hands it. Given none, it is killed: getting ready
+    must have no effect outside the child."""
+
+    def __init__(self, ready: Callable[[], None]):
+        freeze_shared()
+        self.child: tuple[int, int] | None = None  # its process id and the pipe its result comes through
+        self.items, item_source = os.pipe()[::-1]  # this end writes the item, the child reads the other
+        self.room = _widen(self.items)
+        result_source, result_sink = os.pipe()
+        pid = _forked(lambda: _spare_child(ready, item_source, result_sink), (item_source, result_sink),
+                      (self.items, result_source))
+        if pid < 0:
+            os.close(result_source)
+            self._close_items()
+        else:
+            self.child = (pid, result_source)
+
+    def give(self, job: Callable[[T], R], item: T) -> tuple[int, int] | None:
+        """The child doing ``job(item)`` (see ``_fork``); None when it cannot (this process then does
+        the item): there is no child, or the item does not fit in the pipe while the child gets ready."""
+        child, self.child = self.child, None
+        payload = pickle.dumps((job, item), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            if child is not None and len(payload) <= self.room:
+                _write_all(self.items, payload)
+                return child
+        except OSError:  # the child failed while getting ready: this process does the item
+            pass
+        finally:
+            self._close_items()
+        if child is not None:
+            _end(*child)
+        return None
+
+    def close(self) -> None:
+        """Stop the child if no item was given to it."""
+        child, self.child = self.child, None
+        self._close_items()
+        if child is not None:
+            _end(*child)
+
+    def _close_items(self) -> None:
+        if self.items >= 0:
+            os.close(self.items)
+            self.items = -1
+
+
+def _spare_child(ready: Callable[[], None], item_source: int, result_sink: int) -> None:
+    ready()
+    with os.fdopen(item_source, "rb") as source:
+        payload = source.read()
+    if payload:  # else nothing was given: the parent closed the pipe
+        job, item = pickle.loads(payload)  # from the parent that forked this process
+        with os.fdopen(result_sink, "wb") as out:
+            pickle.dump(job(item), out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _widen(fd: int) -> int:
+    """How many bytes the pipe at ``fd`` holds, after asking for room for a large lesson's item."""
+    import fcntl
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_ROOM)
+    except OSError:  # more than this user may have: the pipe stays as it is
+        pass
+    return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _fork(job: Callable[[T], R], item: T) -> tuple[int, int] | None:
     """A child doing ``job(item)``: its process id and the pipe its pickled result comes through;
     None when no child can be made (this process then does the item)."""
     read_end, write_end = os.pipe()
+    pid = _forked(lambda: _pickle_to(write_end, job(item)), (write_end,), (read_end,))
+    if pid < 0:
+        os.close(read_end)
+        return None
+    return pid, read_end
+
+
+def _pickle_to(fd: int, value) -> None:
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _forked(body: Callable[[], None], child_fds: tuple[int, ...], parent_fds: tuple[int, ...]) -> int:
+    """A child that runs ``body()`` and leaves (the descriptors ``parent_fds`` closed in it, and
+    ``child_fds`` closed here); its process id, or -1 when no child can be made."""
     # Ctrl-C is held back until the child has taken its own course: arriving in between, it would
     # raise in the child outside the code below, which would then run the parent's code.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -112,19 +220,17 @@ def _fork(job: Callable[[T], R], item: T) -> tuple[int, int] | None:
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # interrupted, it just ends: so does its parent
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as out:
-                pickle.dump(job(item), out, protocol=pickle.HIGHEST_PROTOCOL)
+            for fd in parent_fds:
+                os.close(fd)
+            body()
             os._exit(0)
         finally:
             # Leave at once: the parent's exit handlers and buffered output are not the child's.
             os._exit(1)
     signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    os.close(write_end)
-    if pid < 0:
-        os.close(read_end)
-        return None
-    return pid, read_end
+    for fd in child_fds:
+        os.close(fd)
+    return pid
 
 
 def _result(child: tuple[int, int] | None, job: Callable[[T], R], item: T) -> R:

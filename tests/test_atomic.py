@@ -282,7 +282,7 @@ main()
     ("package", r"^\.interview-questions\.apkg\..*\.tmp$"),
     pytest.param("state file", r"^\.ankideploy-state\.json\..*\.tmp$"),
     pytest.param("report", r"^\.ankideploy-report\.json\..*\.tmp$"),
-    pytest.param("render cache", r"\.json\..*\.tmp$"),
+    pytest.param("render cache", r"\.entry\..*\.tmp$"),
 ])
 def test_kill_just_before_a_rename_leaves_no_temporary_after_the_next_build(tmp_path, victim, pattern):
     """Deterministic: the build kills itself (SIGKILL) just before it renames the temporary into place."""
@@ -317,7 +317,7 @@ def test_a_cache_temporary_of_a_killed_build_goes_even_when_its_lesson_is_rename
     env = Env(tmp_path)
     content = tmp_path / "content"
     write_course(content, 2)
-    killed = subprocess.run([sys.executable, "-c", DRIVER, r"\.json\..*\.tmp$", "build", "content", "-o", "dist"],
+    killed = subprocess.run([sys.executable, "-c", DRIVER, r"\.entry\..*\.tmp$", "build", "content", "-o", "dist"],
                             env=env.vars(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert tmp_files(env.cache), "the kill left no temporary behind"

@@ -15,6 +15,8 @@ import pytest
 from conftest import build_decks
 from test_formats import tiny_png
 
+from ankideploy.file_result import NOTE_ROW
+
 LESSON = """## Beginner (Q1--Q1)
 
 ### Q1. What is shown?
@@ -152,14 +154,17 @@ def secret_file() -> Path:
     return Path(os.environ["XDG_CONFIG_HOME"]) / "ankideploy" / "cache-secret"
 
 
-def test_cache_entries_are_json_signed_with_a_secret_kept_elsewhere(tmp_path):
+def test_cache_entries_are_signed_with_a_secret_kept_elsewhere(tmp_path):
     course, cache = stamped_course(tmp_path), tmp_path / "cache"
     package_bytes(tmp_path, course, "warm", cache)
     [entry] = cache_files(cache)
-    data = json.loads(entry.read_bytes())
-    assert list(data) == ["mac", "format", "key", "result", "calls"]
-    assert data["result"]["source"] == hashlib.sha256((course / "1.1-pictures.md").read_bytes()).hexdigest()
-    assert {note["note_key"] for note in data["result"]["notes"]} == {"0123456789abcdef", "fedcba9876543210"}
+    data = read_entry(entry)
+    assert re.fullmatch(rb"ankideploy render cache 4 [0-9a-f]{64}\n", data["first_line"])
+    assert data["result"]["value"]["source"] == hashlib.sha256((course / "1.1-pictures.md").read_bytes()).hexdigest()
+    key = NOTE_ROW.index("note_key")
+    assert {row[key] for row in data["result"]["value"]["notes"]} == {"0123456789abcdef", "fedcba9876543210"}
+    assert "A <em>picture</em>" in data["result"]["texts"][0].split("\x1f")[1]  # the fields, stored as they are
+    assert signed_with_the_secret(entry)
     assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     secret = secret_file()
     assert not secret.is_relative_to(cache) and stat.S_IMODE(secret.stat().st_mode) == 0o600
@@ -171,14 +176,47 @@ def dump(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+PART_NAMES = (b"result\n", b"calls\n")
+
+
+def entry_parts(entry: Path) -> tuple[bytes, list[tuple[str, bytes, bytes]]]:
+    """An entry's first line, and each part's name, HMAC (hex) and bytes."""
+    first_line, result_line, calls_line, rest = entry.read_bytes().split(b"\n", 3)
+    (result_mac, result_size), (calls_mac, _) = result_line.split(b" "), calls_line.split(b" ")
+    return first_line + b"\n", list(zip(PART_NAMES, (result_mac, calls_mac),
+                                        (rest[:int(result_size)], rest[int(result_size):])))
+
+
+def read_entry(entry: Path) -> dict:
+    """An entry as data: its first line, its result (the JSON value and the texts, cut apart by their
+    lengths in bytes) and its calls."""
+    first_line, [(_, _, result), (_, _, calls)] = entry_parts(entry)
+    head, _, joined = result.partition(b"\n")
+    value, lengths = json.loads(head)
+    texts = []
+    for length in lengths:
+        texts.append(joined[:length].decode("utf-8"))
+        joined = joined[length:]
+    return {"first_line": first_line, "result": {"value": value, "texts": texts}, "calls": json.loads(calls)}
+
+
 def rewrite(entry: Path, change, mac) -> None:
-    """The entry with ``change`` made to its JSON, laid out as the cache writes entries and signed
-    with ``mac`` (the signed bytes -> the hex digest written in front of them)."""
-    data = json.loads(entry.read_bytes())
+    """The entry with ``change`` made to its data (see ``read_entry``), laid out as the cache writes
+    entries, each part signed with ``mac`` (its signed bytes -> the hex digest written for it)."""
+    data = read_entry(entry)
     change(data)
-    signed = (f'"format":{data["format"]},"key":"{data["key"]}","result":'.encode() + dump(data["result"])
-              + b',"calls":' + dump(data["calls"]) + b"}")
-    entry.write_bytes(b'{"mac":"' + mac(signed).encode() + b'",' + signed)
+    texts = data["result"]["texts"]
+    encoded = [text.encode("utf-8") for text in texts]
+    parts = (dump([data["result"]["value"], [len(text) for text in encoded]]) + b"\n" + b"".join(encoded),
+             dump(data["calls"]))
+    first_line = data["first_line"]
+    entry.write_bytes(first_line + b"".join(b"%s %d\n" % (mac(first_line + name + part).encode(), len(part))
+                                            for name, part in zip(PART_NAMES, parts)) + b"".join(parts))
+
+
+def signed_with_the_secret(entry: Path) -> bool:
+    first_line, parts = entry_parts(entry)
+    return all(mac.decode() == keyed_digest(first_line + name + part) for name, mac, part in parts)
 
 
 def plain_digest(signed: bytes) -> str:
@@ -209,7 +247,7 @@ def edit_parts(old: str, new: str):
 
 
 def new_source_hash(data):
-    data["result"]["source"] = hashlib.sha256(b"another file").hexdigest()
+    data["result"]["value"]["source"] = hashlib.sha256(b"another file").hexdigest()
 
 
 FORGERIES = {
@@ -242,13 +280,14 @@ def test_the_secret_is_what_makes_an_entry_trusted(tmp_path):
 
 
 def other_id(data):
-    for note in data["result"]["notes"]:
-        if note["note_key"] == "0123456789abcdef":
-            note["note_key"] = "feedfacefeedface"
+    key = NOTE_ROW.index("note_key")
+    for row in data["result"]["value"]["notes"]:
+        if row[key] == "0123456789abcdef":
+            row[key] = "feedfacefeedface"
 
 
 def one_more_id(data):
-    data["result"]["ids"] += 1
+    data["result"]["value"]["ids"] += 1
 
 
 @pytest.mark.parametrize("change", [other_id, one_more_id], ids=["stamped id not in the source", "id count"])
@@ -260,6 +299,66 @@ def test_a_signed_entry_whose_ids_do_not_match_the_source_is_a_miss(tmp_path, ch
     for entry in cache_files(cache):
         rewrite(entry, change, keyed_digest)
     assert package_bytes(tmp_path, course, "checked", cache) == expected
+
+
+def one_text_more(data):
+    data["result"]["texts"].append("<p>one more</p>")
+
+
+def one_text_less(data):
+    data["result"]["texts"].pop()
+
+
+def one_field_more(data):
+    data["result"]["texts"][0] += "\x1f<p>one more</p>"
+
+
+@pytest.mark.parametrize("change", [one_text_more, one_text_less, one_field_more],
+                         ids=["a text left over", "a text missing", "a field too many"])
+def test_a_signed_entry_whose_notes_do_not_take_exactly_its_texts_is_a_miss(tmp_path, change):
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    package_bytes(tmp_path, course, "warm", cache)
+    for entry in cache_files(cache):
+        rewrite(entry, change, keyed_digest)
+    assert package_bytes(tmp_path, course, "checked", cache) == expected
+
+
+def test_a_part_signed_as_the_other_part_is_a_miss(tmp_path, monkeypatch):
+    """Each part's HMAC covers its name: the result part of an entry cannot pass for its calls part,
+    nor the other way round."""
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "plain", None)
+    package_bytes(tmp_path, course, "warm", cache)
+    [entry] = cache_files(cache)
+    first_line, [(_, _, result), (_, _, calls)] = entry_parts(entry)
+    swapped = [(keyed_digest(first_line + b"calls\n" + result), result),
+               (keyed_digest(first_line + b"result\n" + calls), calls)]
+    entry.write_bytes(first_line + b"".join(b"%s %d\n" % (mac.encode(), len(part)) for mac, part in swapped)
+                      + result + calls)
+    work = record_work(monkeypatch)
+    assert package_bytes(tmp_path, course, "swapped", cache) == expected
+    assert work["parsed"] == ["1.1-pictures.md"] and any("A *picture*" in text for text in work["rendered"])
+
+
+def test_a_forged_calls_part_neither_spoils_the_result_nor_is_used_after_an_edit(tmp_path, monkeypatch):
+    """The parts are verified apart: an unchanged lesson is served from its result part even when its
+    calls part was forged, and after an edit the forged calls are not used."""
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    package_bytes(tmp_path, course, "warm", cache)
+    [entry] = cache_files(cache)
+    rewrite(entry, lambda data: data.update(calls=replace_in(data["calls"], "picture", "<b>forged</b>")),
+            lambda signed: keyed_digest(signed) if signed.startswith(b"result\n", signed.index(b"\n") + 1)
+            else plain_digest(signed))
+    expected = package_bytes(tmp_path, course, "plain", None)
+    work = record_work(monkeypatch)
+    assert package_bytes(tmp_path, course, "served", cache) == expected and work["parsed"] == []
+    lesson = course / "1.1-pictures.md"
+    lesson.write_text(lesson.read_text().replace("What is shown?", "What is drawn?"), encoding="utf-8")
+    expected = package_bytes(tmp_path, course, "plain-edited", None)
+    work = record_work(monkeypatch)
+    assert package_bytes(tmp_path, course, "edited", cache) == expected
+    assert any("A *picture*" in text for text in work["rendered"])  # rendered again: the stored call was forged
 
 
 def test_edited_cache_gives_the_uncached_package(tmp_path):
@@ -316,7 +415,7 @@ def test_an_entry_pointing_at_a_file_outside_the_course_is_a_miss(tmp_path):
     secret.write_bytes(b"not for the package")
 
     def point_outside(data):
-        for part in [data["result"], *data["calls"].values()]:
+        for part in [data["result"]["value"], *data["calls"].values()]:
             for name in part["media"]:
                 part["media"][name] = str(secret)
                 part["checked"][str(secret)] = list(cache_module.file_stat(secret))
@@ -406,7 +505,7 @@ def two_core_package(tmp_path, course, name, cache) -> bytes:
 
 
 def entry_of(cache: Path, lesson: str) -> Path:
-    [entry] = [p for p in cache_files(cache) if f'"source_file":"{lesson}"'.encode() in p.read_bytes()]
+    [entry] = [p for p in cache_files(cache) if f'"{lesson}"'.encode() in p.read_bytes()]
     return entry
 
 
@@ -425,8 +524,7 @@ def test_on_two_cores_a_rebuild_gives_the_uncached_package_while_workers_process
     expected = package_bytes(tmp_path, course, "plain", None)
     assert two_core_package(tmp_path, course, "rebuilt", cache) == expected
     for lesson in ("1.5-more.md", "1.7-more.md"):
-        data = entry_of(cache, lesson).read_bytes()
-        assert data[8:72].decode() == keyed_digest(data[74:])  # saved again, signed with the secret
+        assert signed_with_the_secret(entry_of(cache, lesson))  # saved again, signed with the secret
     assert b"forged" not in entry_of(cache, "1.7-more.md").read_bytes()
     assert b"part five?" in entry_of(cache, "1.5-more.md").read_bytes()
 

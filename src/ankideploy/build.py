@@ -114,7 +114,7 @@ def process_file(file: SourceFile, settings: Settings, cache: RenderCache | None
     result = FileResult(file, LessonFacts.of(lesson), notes, deck, description(lesson, renderer), media.files,
                         diags.items)
     if cache:
-        cache.save(key, renderer.calls_json(), to_entry(result, data, media.checked))
+        cache.save(key, renderer.calls_json(), *to_entry(result, data, media.checked))
     return result
 
 
@@ -125,23 +125,17 @@ def _look_up(file: SourceFile, settings: Settings, cache: RenderCache | None) ->
     if data is None:
         return None, "", None
     key = cache.key(file, settings)
-    stored = cache.read(key)
+    stored = cache.read(key, result_only=True)
     return data, key, (stored if cache.claims(key, stored, source_digest(data)) else None)
 
 
-def _process_all(files: list[SourceFile], options: BuildOptions, progress, notices: list[str]) -> list[FileResult]:
+def _process_all(files: list[SourceFile], settings: Settings, cache: RenderCache | None, options: BuildOptions,
+                 progress, spare: workers.Spare | None) -> list[FileResult]:
     """Every file's result, in the files' order: from the cache where it holds one, else processed.
-    With more than one core, the files to process go to workers first, and this process serves
-    the others from the cache meanwhile."""
-    settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
-    cache = _open_cache(options.cache_dir, notices)
-    spare = _spare(len(files), settings, cache, options)
-    try:
-        found = [_look_up(file, settings, cache) for file in files]
-        return _process_found(files, found, settings, cache, options, progress, spare)
-    finally:
-        if spare is not None:
-            spare.close()
+    With more than one core, the files to process go to workers first (the first to ``spare``, if
+    it is worth it), and this process serves the others from the cache meanwhile."""
+    found = [_look_up(file, settings, cache) for file in files]
+    return _process_found(files, found, settings, cache, options, progress, spare)
 
 
 def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str, bytes | None]],
@@ -153,17 +147,19 @@ def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str,
     refused: list[int] = []  # the entry claimed these bytes but does not hold up
 
     def serve_hits() -> None:
-        for index in hits:
-            served = _served(files[index], cache, *found[index])
-            if served is None:
-                refused.append(index)
-            else:
-                results[index] = _done(served, progress)
+        with workers.collector_paused():
+            for index in hits:
+                served = _served(files[index], cache, *found[index])
+                if served is None:
+                    refused.append(index)
+                else:
+                    results[index] = _done(served, progress)
 
     def serve_hits_and_load_writer() -> None:
         serve_hits()
         if options.write:
-            from . import package  # noqa: F401 (its imports take long: done here, while workers work)
+            with workers.collector_paused():
+                from . import package  # noqa: F401 (its imports take long: done here, while workers work)
 
     # With many files, workers are worth starting (see _workers_for): this process then serves the
     # hits and loads the writer while they start on the misses, and takes part in those after.
@@ -180,13 +176,12 @@ def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str,
     return results
 
 
-def _spare(files: int, settings: Settings, cache: RenderCache | None,
-           options: BuildOptions) -> workers.Spare | None:
-    """A child that gets ready to process a file while this process looks the files up, for a
-    rebuild that finds one or two of many files edited (see ``workers``): None when no such rebuild
-    is likely (no cache yet, few files, one core)."""
+def _spare(settings: Settings, cache: RenderCache | None, options: BuildOptions) -> workers.Spare | None:
+    """A child that gets ready to process a file while this process finds the files and looks them
+    up, for a rebuild that finds one or two of many files edited (see ``workers``): None when no
+    such rebuild can be (no cache yet, one core). Unused, it costs the other core a moment."""
     cores = options.jobs or os.cpu_count() or 1
-    if not (cache and cores > 1 and files >= PARALLEL_THRESHOLD and workers.CAN_FORK and cache.folder.is_dir()):
+    if not (cache and cores > 1 and workers.CAN_FORK and cache.folder.is_dir()):
         return None
     return workers.Spare(functools.partial(_get_ready, settings))
 
@@ -200,9 +195,10 @@ def _get_ready(settings: Settings) -> None:
 
 
 def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored: bytes) -> FileResult | None:
-    """The file's result from its entry, if the entry is signed and its result holds up against ``data``."""
-    entry = cache.verified(key, stored)
-    return from_entry(entry.result(), file, data) if entry else None
+    """The file's result from its entry, if the entry's result is signed and holds up against ``data``."""
+    entry = cache.entry(key, stored)
+    stored_result = entry.result() if entry else None
+    return from_entry(*stored_result, file, data) if stored_result else None
 
 
 def _process_misses(files: list[SourceFile], data: list[bytes | None], settings: Settings,
@@ -278,13 +274,27 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
         # Whatever happens next, the last build's report must not pass for this one's.
         (options.out_dir / REPORT_FILE).unlink(missing_ok=True)
     diags = Diagnostics()
-    root = course_root(paths)
-    files = discover(paths, diags, root)
-    if not files and not diags.error_count:
-        diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
-    on_files(len(files))
     result = BuildResult(diags)
-    results = _process_all(files, options, progress, result.notices)
+    settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
+    cache = _open_cache(options.cache_dir, result.notices)
+    spare = _spare(settings, cache, options)
+    try:
+        root = course_root(paths)
+        files = discover(paths, diags, root)
+        if not files and not diags.error_count:
+            diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
+        on_files(len(files))
+        results = _process_all(files, settings, cache, options, progress, spare)
+    finally:
+        if spare is not None:
+            spare.close()
+    with workers.collector_paused():  # nothing is parsed or rendered from here on
+        return _plan_and_write(paths, options, root, files, results, result)
+
+
+def _plan_and_write(paths: list[Path], options: BuildOptions, root: Path, files: list[SourceFile],
+                    results: list[FileResult], result: BuildResult) -> BuildResult:
+    diags = result.diagnostics
     for file_done in results:
         diags.items.extend(file_done.diagnostics)
     _check_clashes(results, diags)

@@ -1,18 +1,27 @@
 """The render cache: what processing each lesson file gave, so a rebuild redoes only what changed.
 
-The cache holds data, never code: one JSON entry per lesson file and build
-settings, with two parts. The *result* is the whole outcome of processing the
-file for one exact source (its SHA-256): the notes with their final HTML, the
-deck, the description, the images, the diagnostics and the lesson facts the build
-reports. When the file's bytes are unchanged it is used as it is: the lesson is
-not parsed or rendered at all. The *calls* map each text the renderer was given
-(with its line) to the HTML, diagnostics and images it produced: after an edit,
-the lesson is parsed again and only the answers that changed are rendered.
+The cache holds data, never code: one entry per lesson file and build settings,
+with two parts, each signed on its own. The *result* is the whole outcome of
+processing the file for one exact source (its SHA-256): the notes with their final
+HTML, the deck, the description, the images, the diagnostics and the lesson facts
+the build reports. When the file's bytes are unchanged it is used as it is: the
+lesson is not parsed or rendered at all. The *calls* map each text the renderer
+was given (with its line) to the HTML, diagnostics and images it produced: after
+an edit, the lesson is parsed again and only the answers that changed are rendered.
 
-An entry is trusted only when it proves itself. It is signed with an HMAC-SHA256
-whose key is a per-user secret kept outside the cache folder (see ``signing``),
-so an entry someone else wrote, or edited and re-hashed, is a miss. It must name
-the key it was written for and hold only values of the expected types; every
+An entry's bytes: a line naming the entry format and the key, a line per part
+(its HMAC in hex and its length), then the two parts. The result part is JSON,
+``[result, lengths]``, a newline, and the result's long texts (the notes' fields)
+one after the other, as they are: ``lengths`` (in bytes) cuts them apart, so the bulk of a
+result is neither escaped when written nor scanned as JSON when read. The calls
+part is JSON. A rebuild reads the result part of most entries and the calls
+part of few: each is verified and parsed only when it is used.
+
+An entry is trusted only when it proves itself. Each part is signed with an
+HMAC-SHA256 (over the first line, the part's name and the part) whose key is a
+per-user secret kept outside the cache folder (see ``signing``), so an entry
+someone else wrote, or edited and re-hashed, is a miss. It must name the key it
+was written for and hold only values of the expected types; every
 image it names must still be the file it was (size and mtime) inside the course
 folder; and a result is used only if its file still hashes the same and every
 stamped id in it appears as an id comment in that file (``file_result``). Anything
@@ -21,8 +30,8 @@ the file afresh and gets exactly what ``--no-cache`` would. Without a usable
 secret the cache is off for the run. Deleting the folder at any time is safe.
 
 It avoids pickle (a crafted entry would run code), re-serialising an entry to
-check it (the HMAC covers the bytes as written), parsing the per-call part when
-the result is used, and keeps no state between builds besides its files.
+check it (the HMAC covers the bytes as written), verifying or parsing the calls
+part when the result is used, and keeps no state between builds besides its files.
 """
 from __future__ import annotations
 
@@ -40,15 +49,17 @@ from .atomic import write_atomically
 from .diagnostics import ERROR, NOTE, WARNING
 from .media import file_stat
 
-ENTRY_FORMAT = 3
-ENTRY_SUFFIX = ".json"
+ENTRY_FORMAT = 4
+ENTRY_SUFFIX = ".entry"
 MEDIA_NAME_RE = re.compile(r"^[0-9a-f]{20}\.[a-z0-9]{1,8}$")
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # an entry larger than any lesson could produce is not read
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This folder is the ankideploy render cache; backup tools may skip it.\n")
-# An entry's bytes: MAC_OPEN, the HMAC in hex, MAC_CLOSE, then the signed part as written.
-MAC_OPEN, MAC_CLOSE, MAC_SIZE = b'{"mac":"', b'",', 64
+# After an entry's first line: each part's HMAC in hex and its length in bytes, a line each.
+HEAD_BYTES = 256  # enough for an entry's first three lines
+PARTS_RE = re.compile(rb"([0-9a-f]{64}) (0|[1-9][0-9]{0,11})\n([0-9a-f]{64}) (0|[1-9][0-9]{0,11})\n")
+RESULT, CALLS = b"result\n", b"calls\n"  # the parts' names, signed with them: one cannot pass for the other
 # What a result depends on besides this package's code: import name -> distribution name.
 LIBRARIES = {"markdown": "markdown", "pygments": "pygments", "nh3": "nh3", "yaml": "pyyaml"}
 _JSON = json.JSONDecoder()
@@ -102,32 +113,56 @@ def _installed_version(module: str, dist: str) -> str:
 
 
 class Entry:
-    """A verified entry; each part is parsed only when asked for."""
+    """An entry laid out as this cache writes them; each part is verified and parsed only when asked for."""
 
-    def __init__(self, text: str, start: int):
-        self.text, self.start = text, start
-        self._result, self._end = None, None
+    def __init__(self, secret: bytes, data: bytes, first_line: bytes, parts: list[tuple[bytes, int, int]]):
+        self.secret, self.data, self.first_line, self.parts = secret, data, first_line, parts
 
-    def result(self):
-        """The file's whole result as stored (checked by ``file_result``), or None."""
-        if self._end is None:
-            self._result, self._end = self._decode(self.start)
-        return self._result
+    def result(self) -> tuple[object, list[str]] | None:
+        """The file's whole result as stored (checked by ``file_result``) and its texts, or None."""
+        span = self._verified(0, RESULT)
+        newline = -1 if span is None else self.data.find(b"\n", *span)  # JSON as written holds none
+        if newline < 0:
+            return None
+        view = memoryview(self.data)
+        try:
+            stored = _JSON.decode(str(view[span[0]:newline], "utf-8"))
+            if not (type(stored) is list and len(stored) == 2):
+                return None
+            texts = _cut(view, newline + 1, span[1], stored[1])
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return None
+        return None if texts is None else (stored[0], texts)
 
     def calls(self) -> dict:
         """The stored renderer calls: call key -> raw JSON value, each checked when used."""
-        self.result()
-        head = ',"calls":'
-        if self._end < 0 or not self.text.startswith(head, self._end):
-            return {}
-        calls, end = self._decode(self._end + len(head))
-        return calls if isinstance(calls, dict) and self.text[end:] == "}" else {}
-
-    def _decode(self, start: int):
+        span = self._verified(1, CALLS)
         try:
-            return _JSON.raw_decode(self.text, start)
+            calls = None if span is None else _JSON.decode(str(memoryview(self.data)[span[0]:span[1]], "utf-8"))
         except (ValueError, RecursionError):
-            return None, -1
+            return {}
+        return calls if isinstance(calls, dict) else {}
+
+    def _verified(self, index: int, name: bytes) -> tuple[int, int] | None:
+        """Where part ``index`` is in the entry's bytes, if they hold it and it is signed with the
+        secret as this part of this entry."""
+        mac, start, end = self.parts[index]
+        if end > len(self.data) or not signing.verified(self.secret, mac, self.first_line, name, memoryview(self.data)[start:end]):
+            return None  # someone else's entry, an edit, a flipped byte, a part moved from another entry
+        return start, end
+
+
+def _cut(view: memoryview, start: int, end: int, lengths) -> list[str] | None:
+    """The bytes from ``start`` to ``end``, cut into texts of these lengths in bytes; None unless they
+    cover them exactly. (Each text decoded on its own costs less than decoding them all and slicing.)"""
+    if not (type(lengths) is list and set(map(type, lengths)) <= {int} and min(lengths, default=0) >= 0
+            and sum(lengths) == end - start):
+        return None
+    texts = []
+    for length in lengths:
+        texts.append(str(view[start:start + length], "utf-8"))
+        start += length
+    return texts
 
 
 class RenderCache:
@@ -151,22 +186,29 @@ class RenderCache:
         return self.folder / key[:2] / f"{key}{ENTRY_SUFFIX}"
 
     @staticmethod
-    def _head(key: str) -> bytes:
-        return f'"format":{ENTRY_FORMAT},"key":"{key}","result":'.encode("ascii")
+    def _first_line(key: str) -> bytes:
+        return f"ankideploy render cache {ENTRY_FORMAT} {key}\n".encode("ascii")
 
     def load(self, key: str) -> Entry | None:
-        """The entry, or None when it is missing, unsigned, signed with another secret or malformed."""
-        return self.verified(key, self.read(key))
+        """The entry, or None when it is missing or not laid out as this cache writes them for ``key``
+        (its parts are verified when they are used)."""
+        return self.entry(key, self.read(key))
 
-    def read(self, key: str) -> bytes | None:
-        """The entry's bytes as they are on disk, not yet verified (None: there is none to read)."""
+    def read(self, key: str, result_only: bool = False) -> bytes | None:
+        """The entry's bytes as they are on disk, not yet verified (None: there is none to read, or
+        it is not laid out as this cache writes them); with ``result_only``, up to the end of its
+        result part, which is all a file whose bytes are unchanged needs."""
         if not KEY_RE.match(key):
             return None
         try:
-            path = self._path(key)
-            if path.stat().st_size > MAX_ENTRY_BYTES:
-                return None
-            return path.read_bytes()
+            with open(self._path(key), "rb") as source:
+                size = os.fstat(source.fileno()).st_size
+                head = source.read(HEAD_BYTES)
+                spans = self._spans(key, head)
+                if size > MAX_ENTRY_BYTES or spans is None or spans[1][1] != size:
+                    return None  # too large to be ours, or cut short, or more than was written
+                end = spans[0][1] if result_only else size
+                return head[:end] + source.read(end - len(head)) if end > len(head) else head[:end]
         except (OSError, ValueError):
             return None
 
@@ -174,32 +216,39 @@ class RenderCache:
         """Whether the entry's bytes ``data`` say its result is for the source with this SHA-256, read
         without verifying or parsing them: this only sorts files into those worth serving from the
         cache and those to process. (``file_result.to_entry`` writes the digest first.)"""
-        start = len(MAC_OPEN) + MAC_SIZE + len(MAC_CLOSE) + len(self._head(key))
-        return data is not None and data.startswith(b'{"source":"%s"' % digest.encode("ascii"), start)
+        spans = None if data is None else self._spans(key, data)
+        return spans is not None and data.startswith(b'[{"source":"%s"' % digest.encode("ascii"), spans[0][0])
 
-    def verified(self, key: str, data: bytes | None) -> Entry | None:
-        """The entry in ``data`` when it is signed with this cache's secret and is for ``key``."""
-        if data is None:
+    def entry(self, key: str, data: bytes | None) -> Entry | None:
+        """The entry in ``data`` (all of it, or up to the end of its result part: see ``read``) when
+        it is laid out as this cache writes them for ``key``; its parts are not verified yet."""
+        spans = None if data is None else self._spans(key, data)
+        if spans is None or len(data) not in (spans[0][1], spans[1][1]):
             return None
-        signed = data[len(MAC_OPEN) + MAC_SIZE + len(MAC_CLOSE):]
-        if not (data.startswith(MAC_OPEN) and data.startswith(MAC_CLOSE, len(MAC_OPEN) + MAC_SIZE)):
-            return None
-        if not signing.verified(self.secret, signed, data[len(MAC_OPEN):len(MAC_OPEN) + MAC_SIZE]):
-            return None  # someone else's entry, an edit, a flipped byte, a truncated write
-        head = self._head(key)
-        if not signed.startswith(head):
-            return None
-        try:
-            return Entry(signed.decode("utf-8"), len(head))
-        except UnicodeDecodeError:
-            return None
+        macs = PARTS_RE.match(data, len(self._first_line(key))).group(1, 3)
+        return Entry(self.secret, data, self._first_line(key), [(mac, *span) for mac, span in zip(macs, spans)])
 
-    def save(self, key: str, calls: dict, result: dict | None) -> None:
-        """Write the entry: ``calls`` (call key -> JSON value) and the file's ``result`` (or None)."""
+    def _spans(self, key: str, data: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """Where the result and the calls part are, as the start of the entry ``data`` says."""
+        first_line = self._first_line(key)
+        found = PARTS_RE.match(data, len(first_line)) if data.startswith(first_line) else None
+        if found is None:
+            return None
+        result_end = found.end() + int(found[2])
+        return (found.end(), result_end), (result_end, result_end + int(found[4]))
+
+    def save(self, key: str, calls: dict, result: object, texts: list[str]) -> None:
+        """Write the entry: ``calls`` (call key -> JSON value), the file's ``result`` (JSON; or None)
+        and its long ``texts``, stored as they are."""
         try:
-            signed = (self._head(key) + _dump(result) + b',"calls":' + _dump(dict(sorted(calls.items())))
-                      + b"}")
-            data = MAC_OPEN + signing.sign(self.secret, signed).encode("ascii") + MAC_CLOSE + signed
+            first_line = self._first_line(key)
+            encoded = [text.encode("utf-8") for text in texts]
+            result_part = b"".join([_dump([result, [len(text) for text in encoded]]), b"\n", *encoded])
+            calls_part = _dump(dict(sorted(calls.items())))
+            data = b"".join([first_line, *(b"%s %d\n" % (signing.sign(self.secret, first_line, name, part).encode(),
+                                                           len(part))
+                                           for name, part in ((RESULT, result_part), (CALLS, calls_part))),
+                             result_part, calls_part])
             path = self._path(key)
             self._tag()
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,10 @@ the build and the manifest use (``LessonFacts``): never the parsed lesson itself
 which is large and which nothing after processing needs.
 
 In the cache a result is stored (``to_entry``) with the SHA-256 of the file's
-bytes and the number of id comments in them. ``from_entry`` gives it back only
+bytes and the number of id comments in them, each note as a row of its values,
+and each note's fields apart, joined as Anki joins them (with U+001F, which no
+field holds), as a text the cache stores as it is: they are most of a result's
+bytes. ``from_entry`` gives it back only
 when the file still hashes the same, every value has its type, every image it
 looked at is unchanged and inside the course folder, and, since ids and GUIDs
 are never taken from the cache on trust, every stamped id in it is an id comment
@@ -28,9 +31,11 @@ from .sources.labels import ID_RE
 
 NOTE_KINDS = ("interview", "quick-fire")
 FACT_FIELDS = ("lesson_id", "title", "episode", "episode_title")
-NOTE_TEXT_FIELDS = ("note_key", "deck", "label", "source_file", "level", "fingerprint")
 RESULT_FIELDS = {"source", "ids", "lesson", "notes", "deck", "description", "media", "checked", "diagnostics"}
-NOTE_FIELDS = {"kind", "stamped", "fields", "tags", "path", "line", *NOTE_TEXT_FIELDS}
+# A note's row in an entry; "fields" is how many fields its text joins.
+NOTE_ROW = ("kind", "note_key", "stamped", "tags", "deck", "label", "path", "line", "source_file", "level",
+            "fingerprint", "fields")
+FIELD_SEPARATOR = "\x1f"
 # The id comments of the file's bytes (ids are ASCII): no need to decode the file to count them.
 ID_BYTES_RE = re.compile(ID_RE.pattern.encode("ascii"))
 
@@ -69,36 +74,39 @@ def id_comments(data: bytes) -> list[str]:
     return [found.decode("ascii") for found in ID_BYTES_RE.findall(data)]
 
 
-def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> dict | None:
-    """The result of processing the file's bytes ``data`` as the cache stores it; None when it could
-    never be used again (a stamped id that is not an id comment of the file)."""
+def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> tuple[dict | None, list[str]]:
+    """The result of processing the file's bytes ``data`` as the cache stores it, and its texts (each
+    note's fields, joined); None (and no texts) when it could never be used again (a stamped id that
+    is not an id comment of the file, a field holding the separator)."""
     ids = id_comments(data)
     if result.lesson is None or not {n.note_key for n in result.notes if n.stamped} <= set(ids):
-        return None
+        return None, []
+    texts = [FIELD_SEPARATOR.join(note.fields) for note in result.notes]
+    if any(text.count(FIELD_SEPARATOR) != len(note.fields) - 1 for text, note in zip(texts, result.notes)):
+        return None, []
     facts = result.lesson
     return {
         "source": source_digest(data), "ids": len(ids),  # "source" first: see RenderCache.claims
         "lesson": {**{name: getattr(facts, name) for name in FACT_FIELDS}, "skipped": facts.skipped},
-        "notes": [_note_json(note) for note in result.notes],
+        "notes": [_note_row(note) for note in result.notes],
         "deck": result.deck, "description": result.description,
         "media": {name: str(path) for name, path in result.media.items()},
         "checked": {path: list(stat) for path, stat in checked.items()},
         "diagnostics": [[d.path, d.line, d.severity, d.message] for d in result.diagnostics],
-    }
+    }, texts
 
 
-def _note_json(note: NoteSpec) -> dict:
-    return {"kind": note.kind, "note_key": note.note_key, "stamped": note.stamped, "fields": note.fields,
-            "tags": note.tags, "deck": note.deck, "label": note.label, "path": note.location.path,
-            "line": note.location.line, "source_file": note.source_file, "level": note.level,
-            "fingerprint": note.fingerprint}
+def _note_row(note: NoteSpec) -> list:
+    return [note.kind, note.note_key, note.stamped, note.tags, note.deck, note.label, note.location.path,
+            note.location.line, note.source_file, note.level, note.fingerprint, len(note.fields)]
 
 
-def from_entry(stored, file: SourceFile, data: bytes) -> FileResult | None:
-    """The stored result, when it is for exactly ``data`` and holds up against it; else None."""
+def from_entry(stored, texts: list[str], file: SourceFile, data: bytes) -> FileResult | None:
+    """The stored result (with its texts), when it is for exactly ``data`` and holds up against it;
+    else None."""
     if not (type(stored) is dict and stored.keys() == RESULT_FIELDS and stored["source"] == source_digest(data)):
         return None
-    facts, notes = _facts(stored["lesson"]), _notes(stored["notes"])
+    facts, notes = _facts(stored["lesson"]), _notes(stored["notes"], texts)
     if facts is None or notes is None or not _texts((stored["deck"], stored["description"])):
         return None
     media, checked, diagnostics = stored["media"], stored["checked"], stored["diagnostics"]
@@ -128,25 +136,25 @@ def _facts(stored) -> LessonFacts | None:
     return LessonFacts(*(stored[name] for name in FACT_FIELDS), skipped)
 
 
-def _notes(stored) -> list[NoteSpec] | None:
-    if type(stored) is not list:
+def _notes(rows, texts: list[str]) -> list[NoteSpec] | None:
+    """The notes of the stored rows, each with its fields from its text; None unless every row is well
+    formed and has a text that holds as many fields as it says."""
+    if not (type(rows) is list and len(rows) == len(texts)):
         return None
-    notes = [_note(item) for item in stored]
-    return None if None in notes else notes
-
-
-def _note(stored) -> NoteSpec | None:
-    if not (type(stored) is dict and stored.keys() == NOTE_FIELDS and stored["kind"] in NOTE_KINDS):
-        return None
-    key, line, fields, tags = stored["note_key"], stored["line"], stored["fields"], stored["tags"]
-    if not (key and _texts([stored[name] for name in NOTE_TEXT_FIELDS] + [stored["path"]])
-            and type(stored["stamped"]) is bool and type(line) is int and line >= 1
-            and type(fields) is list and _texts(fields) and type(tags) is list and _texts(tags)):
-        return None
-    note = NoteSpec(stored["kind"], key, stored["stamped"], fields, tags, stored["deck"], stored["label"],
-                    Location(stored["path"], line), stored["source_file"], stored["level"])
-    note.fingerprint = stored["fingerprint"]  # made from the same fields and tags when they were stored
-    return note
+    notes = []
+    for row, text in zip(rows, texts):
+        if not (type(row) is list and len(row) == len(NOTE_ROW)):
+            return None
+        kind, key, stamped, tags, deck, label, path, line, source_file, level, fingerprint, count = row
+        fields = text.split(FIELD_SEPARATOR)
+        if not (kind in NOTE_KINDS and key and _texts((key, deck, label, path, source_file, level, fingerprint))
+                and type(stamped) is bool and type(line) is int and line >= 1 and type(tags) is list
+                and _texts(tags) and type(count) is int and count == len(fields)):
+            return None
+        note = NoteSpec(kind, key, stamped, fields, tags, deck, label, Location(path, line), source_file, level)
+        note.fingerprint = fingerprint  # made from the same fields and tags when they were stored
+        notes.append(note)
+    return notes
 
 
 def _texts(values) -> bool:

@@ -51,12 +51,17 @@ def load_secret(path: Path | None = None) -> bytes:
         raise SecretError(f"cannot read or make the secret {path}: {exc.strerror or exc}") from exc
 
 
-def sign(secret: bytes, data: bytes) -> str:
-    return hmac.new(secret, data, "sha256").hexdigest()
+def sign(secret: bytes, *pieces: bytes) -> str:
+    """The HMAC-SHA256 of the pieces one after the other, in hex."""
+    mac = hmac.new(secret, digestmod="sha256")
+    for piece in pieces:
+        mac.update(piece)
+    return mac.hexdigest()
 
 
-def verified(secret: bytes, data: bytes, mac: bytes) -> bool:
-    return hmac.compare_digest(sign(secret, data).encode(), mac)
+def verified(secret: bytes, mac: bytes, *pieces: bytes) -> bool:
+    """Whether ``mac`` (hex) is the HMAC of the pieces."""
+    return hmac.compare_digest(sign(secret, *pieces).encode(), mac)
 
 
 def _read(path: Path) -> bytes:

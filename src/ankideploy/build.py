@@ -118,15 +118,17 @@ def process_file(file: SourceFile, settings: Settings, cache: RenderCache | None
     return result
 
 
-def _look_up(file: SourceFile, settings: Settings, cache: RenderCache | None) -> tuple[bytes | None, str, bytes | None]:
-    """The file's bytes (None when it cannot be read: processing it reports why), its cache key, and
-    its cache entry's bytes when the entry claims a result for exactly these bytes (not yet verified)."""
+def _look_up(file: SourceFile, settings: Settings,
+             cache: RenderCache | None) -> tuple[bytes | None, str, bytes | None, str]:
+    """The file's bytes (None when it cannot be read: processing it reports why), its cache key, its
+    cache entry's bytes when the entry claims a result for exactly these bytes (not yet verified),
+    and their SHA-256."""
     data = read_bytes(file, Diagnostics()) if cache else None
     if data is None:
-        return None, "", None
-    key = cache.key(file, settings)
+        return None, "", None, ""
+    key, digest = cache.key(file, settings), source_digest(data)
     stored = cache.read(key, result_only=True)
-    return data, key, (stored if cache.claims(key, stored, source_digest(data)) else None)
+    return data, key, (stored if cache.claims(key, stored, digest) else None), digest
 
 
 def _process_all(files: list[SourceFile], settings: Settings, cache: RenderCache | None, options: BuildOptions,
@@ -138,12 +140,12 @@ def _process_all(files: list[SourceFile], settings: Settings, cache: RenderCache
     return _process_found(files, found, settings, cache, options, progress, spare)
 
 
-def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str, bytes | None]],
+def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str, bytes | None, str]],
                    settings: Settings, cache: RenderCache | None, options: BuildOptions, progress,
                    spare: workers.Spare | None) -> list[FileResult]:
     results: list[FileResult | None] = [None] * len(files)
-    hits = [i for i, (_, _, stored) in enumerate(found) if stored is not None]
-    misses = [i for i, (_, _, stored) in enumerate(found) if stored is None]
+    hits = [i for i, (_, _, stored, _) in enumerate(found) if stored is not None]
+    misses = [i for i, (_, _, stored, _) in enumerate(found) if stored is None]
     refused: list[int] = []  # the entry claimed these bytes but does not hold up
 
     def serve_hits() -> None:
@@ -194,11 +196,13 @@ def _get_ready(settings: Settings) -> None:
     Renderer.warm_up(settings.validate_only, set())
 
 
-def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored: bytes) -> FileResult | None:
-    """The file's result from its entry, if the entry's result is signed and holds up against ``data``."""
+def _served(file: SourceFile, cache: RenderCache, data: bytes, key: str, stored: bytes,
+            digest: str) -> FileResult | None:
+    """The file's result from its entry, if the entry's result is signed and holds up against ``data``
+    (whose SHA-256 is ``digest``)."""
     entry = cache.entry(key, stored)
     stored_result = entry.result() if entry else None
-    return from_entry(*stored_result, file, data) if stored_result else None
+    return from_entry(*stored_result, file, data, digest) if stored_result else None
 
 
 def _process_misses(files: list[SourceFile], data: list[bytes | None], settings: Settings,

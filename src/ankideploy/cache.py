@@ -178,7 +178,7 @@ class RenderCache:
         own text, so editing one answer re-renders only that answer."""
         digest = hashlib.sha256()
         for part in (self.salt, repr(settings), file.shown, file.source, str(file.root),
-                     str(file.path.resolve().parent)):
+                     os.path.dirname(os.path.realpath(file.path))):  # the folder the file really is in
             digest.update(part.encode("utf-8", "surrogateescape") + b"\x00")
         return digest.hexdigest()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .cache import still_as_checked, valid_file_diagnostic, valid_media
 from .diagnostics import Diagnostic
+from .identity import guid_for
 from .lesson import Lesson, Location
 from .note_spec import NoteSpec
 from .sources.files import SourceFile
@@ -101,10 +102,11 @@ def _note_row(note: NoteSpec) -> list:
             note.location.line, note.source_file, note.level, note.fingerprint, len(note.fields)]
 
 
-def from_entry(stored, texts: list[str], file: SourceFile, data: bytes) -> FileResult | None:
-    """The stored result (with its texts), when it is for exactly ``data`` and holds up against it;
-    else None."""
-    if not (type(stored) is dict and stored.keys() == RESULT_FIELDS and stored["source"] == source_digest(data)):
+def from_entry(stored, texts: list[str], file: SourceFile, data: bytes, digest: str = "") -> FileResult | None:
+    """The stored result (with its texts), when it is for exactly ``data`` (whose SHA-256 is ``digest``,
+    if given) and holds up against it; else None."""
+    digest = digest or source_digest(data)
+    if not (type(stored) is dict and stored.keys() == RESULT_FIELDS and stored["source"] == digest):
         return None
     facts, notes = _facts(stored["lesson"]), _notes(stored["notes"], texts)
     if facts is None or notes is None or not _texts((stored["deck"], stored["description"])):
@@ -153,6 +155,7 @@ def _notes(rows, texts: list[str]) -> list[NoteSpec] | None:
             return None
         note = NoteSpec(kind, key, stamped, fields, tags, deck, label, Location(path, line), source_file, level)
         note.fingerprint = fingerprint  # made from the same fields and tags when they were stored
+        note.guid = guid_for(key)  # set here, it skips the lock cached_property takes on first use
         notes.append(note)
     return notes
 

@@ -49,7 +49,7 @@ def discover(paths: list[Path], diags: Diagnostics, root: Path | None = None) ->
     """Every lesson file under the given files and folders, in a stable order, named relative to
     ``root`` (the course root of the paths when not given)."""
     found: list[SourceFile] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     root = root or course_root(paths)
     real_root = root.resolve()
     for given in paths:
@@ -78,18 +78,27 @@ def _walk(folder: Path) -> list[Path]:
 
 
 def _add(found, seen, file: Path, root: Path, real_root: Path) -> None:
-    real = file.resolve()
+    real = os.path.realpath(file)  # (strings, not Paths: a course has many files, and pathlib is slow)
     if real not in seen:
         seen.add(real)
         found.append(SourceFile(file, shown_path(file), _relative(file, real, root, real_root), real_root))
 
 
-def _relative(file: Path, real: Path, root: Path, real_root: Path) -> str:
+def _relative(file: Path, real: str, root: Path, real_root: Path) -> str:
     """The file as named below the root, else as found below it through symlinks, else its name."""
-    for path, base in ((Path(os.path.abspath(file)), root), (real, real_root)):
-        if path.is_relative_to(base):
-            return path.relative_to(base).as_posix()
+    for path, base in ((os.path.abspath(file), str(root)), (real, str(real_root))):
+        below = _below(path, base)
+        if below is not None:
+            return below
     return file.name
+
+
+def _below(path: str, folder: str) -> str | None:
+    """``path`` relative to ``folder`` (with ``/``), or None when it is not inside it."""
+    if path == folder:
+        return "."
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else None
 
 
 MAX_LESSON_BYTES = 10 * 1024 * 1024  # far beyond any lesson; guards against devices and accidents

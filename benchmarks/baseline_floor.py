@@ -50,18 +50,23 @@ class _Note:
     fields: list[str]
     tags: list[str]
     deck: str
+    parts: tuple[str, str, int]  # ankideploy.note_spec.packaged_fields(fields)
+
+    def packaged(self) -> tuple[str, str, int]:
+        return self.parts
 
 
 def with_ankideploy(data: dict, out: Path) -> int:
     from ankideploy import notetypes
+    from ankideploy.note_spec import packaged_fields
     from ankideploy.package import PackageNote, write_package
 
     types = notetypes.load(say_aloud=True)
     kind_of = {str(t.id): kind for kind, t in types.items()}
     mods = {kind_of[mid]: m["mod"] for mid, m in data["models"].items()}
     deck_names = {did: d["name"] for did, d in data["decks"].items()}
-    notes = [PackageNote(_Note(kind_of[n["model"]], n["guid"], n["fields"], n["tags"], deck_names[n["deck"]]),
-                         n["mod"], position)
+    notes = [PackageNote(_Note(kind_of[n["model"]], n["guid"], n["fields"], n["tags"], deck_names[n["deck"]],
+                               packaged_fields(n["fields"])), n["mod"], position)
              for position, n in enumerate(data["notes"], 1)]
     descriptions = {d["name"]: d["desc"] for d in data["decks"].values() if d["desc"]}
     media = {name: Path(data["media_dir"]) / name for name in data["media"]}

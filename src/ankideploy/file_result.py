@@ -7,9 +7,9 @@ which is large and which nothing after processing needs.
 
 In the cache a result is stored (``to_entry``) with the SHA-256 of the file's
 bytes and the number of id comments in them, each note as a row of its values,
-and each note's fields apart, joined as Anki joins them (with U+001F, which no
-field holds), as a text the cache stores as it is: they are most of a result's
-bytes. ``from_entry`` gives it back only
+and each note's fields apart, as the package stores them (joined with U+001F,
+which no field holds, and the sort field), as texts the cache stores as they
+are: they are most of a result's bytes. ``from_entry`` gives it back only
 when the file still hashes the same, every value has its type, every image it
 looked at is unchanged and inside the course folder, and, since ids and GUIDs
 are never taken from the cache on trust, every stamped id in it is an id comment
@@ -24,19 +24,18 @@ from pathlib import Path
 
 from .cache import still_as_checked, valid_file_diagnostic, valid_media
 from .diagnostics import Diagnostic
-from .identity import guid_for
+from .identity import ID_RE, guid_for
 from .lesson import Lesson, Location
-from .note_spec import NoteSpec
+from .note_spec import FIELD_SEPARATOR, NoteSpec, packaged_fields
 from .sources.files import SourceFile
-from .sources.labels import ID_RE
 
 NOTE_KINDS = ("interview", "quick-fire")
 FACT_FIELDS = ("lesson_id", "title", "episode", "episode_title")
 RESULT_FIELDS = {"source", "ids", "lesson", "notes", "deck", "description", "media", "checked", "diagnostics"}
-# A note's row in an entry; "fields" is how many fields its text joins.
+# A note's row in an entry; "fields" is how many fields its first text joins (its second is the sort
+# field, "checksum" the sort field's: see note_spec.packaged_fields).
 NOTE_ROW = ("kind", "note_key", "stamped", "tags", "deck", "label", "path", "line", "source_file", "level",
-            "fingerprint", "fields")
-FIELD_SEPARATOR = "\x1f"
+            "fingerprint", "fields", "checksum")
 # The id comments of the file's bytes (ids are ASCII): no need to decode the file to count them.
 ID_BYTES_RE = re.compile(ID_RE.pattern.encode("ascii"))
 
@@ -77,29 +76,30 @@ def id_comments(data: bytes) -> list[str]:
 
 def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> tuple[dict | None, list[str]]:
     """The result of processing the file's bytes ``data`` as the cache stores it, and its texts (each
-    note's fields, joined); None (and no texts) when it could never be used again (a stamped id that
-    is not an id comment of the file, a field holding the separator)."""
+    note's fields joined, and its sort field); None (and no texts) when it could never be used again
+    (a stamped id that is not an id comment of the file, a field holding the separator)."""
     ids = id_comments(data)
     if result.lesson is None or not {n.note_key for n in result.notes if n.stamped} <= set(ids):
         return None, []
-    texts = [FIELD_SEPARATOR.join(note.fields) for note in result.notes]
-    if any(text.count(FIELD_SEPARATOR) != len(note.fields) - 1 for text, note in zip(texts, result.notes)):
+    packaged = [packaged_fields(note.fields) for note in result.notes]
+    if any(joined.count(FIELD_SEPARATOR) != len(note.fields) - 1
+           for (joined, _, _), note in zip(packaged, result.notes)):
         return None, []
     facts = result.lesson
     return {
         "source": source_digest(data), "ids": len(ids),  # "source" first: see RenderCache.claims
         "lesson": {**{name: getattr(facts, name) for name in FACT_FIELDS}, "skipped": facts.skipped},
-        "notes": [_note_row(note) for note in result.notes],
+        "notes": [_note_row(note, checksum) for note, (_, _, checksum) in zip(result.notes, packaged)],
         "deck": result.deck, "description": result.description,
         "media": {name: str(path) for name, path in result.media.items()},
         "checked": {path: list(stat) for path, stat in checked.items()},
         "diagnostics": [[d.path, d.line, d.severity, d.message] for d in result.diagnostics],
-    }, texts
+    }, [text for joined, sort_text, _ in packaged for text in (joined, sort_text)]
 
 
-def _note_row(note: NoteSpec) -> list:
+def _note_row(note: NoteSpec, checksum: int) -> list:
     return [note.kind, note.note_key, note.stamped, note.tags, note.deck, note.label, note.location.path,
-            note.location.line, note.source_file, note.level, note.fingerprint, len(note.fields)]
+            note.location.line, note.source_file, note.level, note.fingerprint, len(note.fields), checksum]
 
 
 def from_entry(stored, texts: list[str], file: SourceFile, data: bytes, digest: str = "") -> FileResult | None:
@@ -139,23 +139,25 @@ def _facts(stored) -> LessonFacts | None:
 
 
 def _notes(rows, texts: list[str]) -> list[NoteSpec] | None:
-    """The notes of the stored rows, each with its fields from its text; None unless every row is well
-    formed and has a text that holds as many fields as it says."""
-    if not (type(rows) is list and len(rows) == len(texts)):
+    """The notes of the stored rows, each with its two texts (its fields joined, its sort field); None
+    unless every row is well formed and has texts holding as many fields as it says."""
+    if not (type(rows) is list and 2 * len(rows) == len(texts)):
         return None
     notes = []
-    for row, text in zip(rows, texts):
+    for row, joined, sort_text in zip(rows, texts[::2], texts[1::2]):
         if not (type(row) is list and len(row) == len(NOTE_ROW)):
             return None
-        kind, key, stamped, tags, deck, label, path, line, source_file, level, fingerprint, count = row
-        fields = text.split(FIELD_SEPARATOR)
+        kind, key, stamped, tags, deck, label, path, line, source_file, level, fingerprint, count, checksum = row
+        fields = joined.split(FIELD_SEPARATOR)
         if not (kind in NOTE_KINDS and key and _texts((key, deck, label, path, source_file, level, fingerprint))
                 and type(stamped) is bool and type(line) is int and line >= 1 and type(tags) is list
-                and _texts(tags) and type(count) is int and count == len(fields)):
+                and _texts(tags) and type(count) is int and count == len(fields)
+                and type(checksum) is int and 0 <= checksum < 1 << 32):
             return None
         note = NoteSpec(kind, key, stamped, fields, tags, deck, label, Location(path, line), source_file, level)
-        note.fingerprint = fingerprint  # made from the same fields and tags when they were stored
-        note.guid = guid_for(key)  # set here, it skips the lock cached_property takes on first use
+        # Made from the same fields and tags when they were stored. (The GUID, set here, also skips
+        # the lock cached_property takes on first use.)
+        note.fingerprint, note.guid, note._packaged = fingerprint, guid_for(key), (joined, sort_text, checksum)
         notes.append(note)
     return notes
 

@@ -38,6 +38,8 @@ from .atomic import write_atomically
 STATE_FILE = "ankideploy-state.json"
 STATE_FORMAT = 1
 GUID_PREFIX = "ad:"
+# An id comment, as authors and `stamp` write them under a question or in a quick-fire row.
+ID_RE = re.compile(r"<!--[ \t]{0,8}(?i:id)[ \t]{0,8}:[ \t]{0,8}([A-Za-z0-9][A-Za-z0-9_.\-]{2,63})[ \t]{0,8}-->")
 # Fixed forever: learners' collections know the note types by these ids.
 INTERVIEW_NOTETYPE_ID = 1794512603101
 QUICK_FIRE_NOTETYPE_ID = 1794512603102

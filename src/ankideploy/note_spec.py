@@ -5,11 +5,16 @@ notes, such as a rebuild served from the cache, never imports the renderer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import re
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from . import identity
 from .lesson import Location
+
+FIELD_SEPARATOR = "\x1f"  # how Anki joins a note's fields (no field holds it: lessons cannot)
+TAG_RE = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -29,12 +34,29 @@ class NoteSpec:
     def guid(self) -> str:
         return identity.guid_for(self.note_key)  # asked for many times per note by every build
 
+    # (joined fields, sort field, checksum): see ``packaged``. Set by the cache for a note it serves.
+    _packaged: tuple[str, str, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def packaged(self) -> tuple[str, str, int]:
+        """The note's fields as a package stores them (see ``packaged_fields``), kept once made."""
+        if self._packaged is None:
+            self._packaged = packaged_fields(self.fields)
+        return self._packaged
+
     @cached_property
     def fingerprint(self) -> str:
         """What counts as a change of the note. Kept once made (a worker makes it while saving the
         note to the cache) and given by the cache with the note: hashing every field of a course
         again costs a rebuild more than reading it."""
         return identity.note_fingerprint(self.kind, self.fields, self.source_file, self.tags)
+
+
+def packaged_fields(fields: list[str]) -> tuple[str, str, int]:
+    """The fields joined as Anki stores them, the sort field (the first, without tags) and its
+    checksum (the first 8 hex digits of its SHA-1, as a number), as Anki computes them."""
+    sort_text = TAG_RE.sub("", fields[0]).strip()
+    return (FIELD_SEPARATOR.join(fields), sort_text,
+            int(hashlib.sha1(sort_text.encode("utf-8")).hexdigest()[:8], 16))
 
 
 @dataclass

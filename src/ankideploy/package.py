@@ -7,10 +7,8 @@ note type JSON is written once per package rather than once per deck.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import zipfile
@@ -26,7 +24,6 @@ from .note_spec import PackageNote
 from .notetypes import NoteType
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-TAG_RE = re.compile(r"<[^>]*>")
 
 
 def _model(notetype: NoteType) -> genanki.Model:
@@ -94,10 +91,9 @@ def _decks_json(db, decks: dict[str, int], descriptions: dict[str, str], stamp: 
 
 def _note_row(note: PackageNote, notetypes: dict[str, NoteType]) -> tuple:
     spec = note.spec
-    sort_text = TAG_RE.sub("", spec.fields[0]).strip()
-    checksum = int(hashlib.sha1(sort_text.encode("utf-8")).hexdigest()[:8], 16)
+    fields, sort_text, checksum = spec.packaged()
     return (identity.note_id(spec.guid), spec.guid, notetypes[spec.kind].id, note.mod, -1,
-            f" {' '.join(spec.tags)} ", "\x1f".join(spec.fields), sort_text, checksum, 0, "")
+            f" {' '.join(spec.tags)} ", fields, sort_text, checksum, 0, "")
 
 
 def _card_row(note: PackageNote, decks: dict[str, int]) -> tuple:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..identity import ID_RE  # the id comment: identity owns its syntax
+
 LABEL_WINDOW = 160  # a label starts a line: nothing past this can be part of one
 HEADING_PREFIX_RE = re.compile(r"#{1,6}[ \t]{1,3}")
 DECORATION_RE = re.compile(r"(?:[^\w\s*_#>`\[(<]{1,4}[ \t]{0,2})?")  # an emoji or a symbol before a label
@@ -30,7 +32,6 @@ ANS_DOT_RE = re.compile(r"(?:\*\*|__)?(?i:ans)(?:_?\d{1,2})?(?:[.:](?:\*\*|__)?[
 LABEL_RE = re.compile(rf"(?P<open>\*\*|__|\*|_)?[ \t]{{0,2}}(?:[^\w\s*_#>`\[(<]{{1,4}}[ \t]{{0,2}})?(?:(?P<why>{WHY_WORDS})|(?P<answer>{ANSWER_WORDS}))"
                       r"[ \t]{0,2}(?P<close>\*\*:|__:|\*:|_:|:\*\*|:__|:\*|:_|:|\*\*|__|\*|_)?[ \t]{0,2}", re.I)
 
-ID_RE = re.compile(r"<!--[ \t]{0,8}(?i:id)[ \t]{0,8}:[ \t]{0,8}([A-Za-z0-9][A-Za-z0-9_.\-]{2,63})[ \t]{0,8}-->")
 LOOSE_ID_RE = re.compile(r"<!--[ \t]{0,8}id\b", re.I)  # what an author meant as an id comment
 TAGS_OPEN_RE = re.compile(r"<!--[ \t]{0,8}tags[ \t]{0,8}:", re.I)
 WORDISH_RE = re.compile(r"[\w`<\[(!]")

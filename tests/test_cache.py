@@ -315,30 +315,15 @@ def one_field_more(data):
 
 @pytest.mark.parametrize("change", [one_text_more, one_text_less, one_field_more],
                          ids=["a text left over", "a text missing", "a field too many"])
-def test_a_signed_entry_whose_notes_do_not_take_exactly_its_texts_is_a_miss(tmp_path, change):
+def test_a_signed_entry_whose_notes_do_not_take_exactly_its_texts_is_a_miss(tmp_path, monkeypatch, change):
     course, cache = stamped_course(tmp_path), tmp_path / "cache"
     expected = package_bytes(tmp_path, course, "plain", None)
     package_bytes(tmp_path, course, "warm", cache)
     for entry in cache_files(cache):
         rewrite(entry, change, keyed_digest)
-    assert package_bytes(tmp_path, course, "checked", cache) == expected
-
-
-def test_a_part_signed_as_the_other_part_is_a_miss(tmp_path, monkeypatch):
-    """Each part's HMAC covers its name: the result part of an entry cannot pass for its calls part,
-    nor the other way round."""
-    course, cache = stamped_course(tmp_path), tmp_path / "cache"
-    expected = package_bytes(tmp_path, course, "plain", None)
-    package_bytes(tmp_path, course, "warm", cache)
-    [entry] = cache_files(cache)
-    first_line, [(_, _, result), (_, _, calls)] = entry_parts(entry)
-    swapped = [(keyed_digest(first_line + b"calls\n" + result), result),
-               (keyed_digest(first_line + b"result\n" + calls), calls)]
-    entry.write_bytes(first_line + b"".join(b"%s %d\n" % (mac.encode(), len(part)) for mac, part in swapped)
-                      + result + calls)
     work = record_work(monkeypatch)
-    assert package_bytes(tmp_path, course, "swapped", cache) == expected
-    assert work["parsed"] == ["1.1-pictures.md"] and any("A *picture*" in text for text in work["rendered"])
+    assert package_bytes(tmp_path, course, "checked", cache) == expected
+    assert work["parsed"] == ["1.1-pictures.md"]  # not served: processed afresh
 
 
 def test_a_forged_calls_part_neither_spoils_the_result_nor_is_used_after_an_edit(tmp_path, monkeypatch):
@@ -359,6 +344,62 @@ def test_a_forged_calls_part_neither_spoils_the_result_nor_is_used_after_an_edit
     work = record_work(monkeypatch)
     assert package_bytes(tmp_path, course, "edited", cache) == expected
     assert any("A *picture*" in text for text in work["rendered"])  # rendered again: the stored call was forged
+
+
+def saved_entry(tmp_path):
+    """A render cache with one entry saved in it: the cache, the key and the entry's bytes."""
+    from ankideploy.cache import RenderCache
+    cache = RenderCache(tmp_path / "cache", b"k" * 32)
+    key = "ab" * 32
+    cache.save(key, {"call": {"html": "<p>x</p>"}}, {"source": "0" * 64, "notes": []}, ["first", "sécond"])
+    [path] = cache_files(tmp_path / "cache")
+    return cache, key, path
+
+
+def other_key(data: bytes) -> bytes:
+    return data.replace(b" " + b"ab" * 32 + b"\n", b" " + b"ac" * 32 + b"\n", 1)
+
+
+def long_length(data: bytes) -> bytes:
+    first, result_line, rest = data.split(b"\n", 2)
+    mac, size = result_line.split(b" ")
+    return first + b"\n" + mac + b" " + size.rjust(13, b"0") + b"\n" + rest
+
+
+FRAMINGS = {
+    "cut short": lambda data: data[:-1],
+    "a byte more": lambda data: data + b"\n",
+    "another key": other_key,
+    "a length of 13 digits": long_length,
+    "no header": lambda data: data[data.index(b"["):],
+}
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_an_entry_not_laid_out_as_written_is_not_read(tmp_path, framing):
+    cache, key, path = saved_entry(tmp_path)
+    assert cache.load(key).result() == ({"source": "0" * 64, "notes": []}, ["first", "sécond"])
+    path.write_bytes(FRAMINGS[framing](path.read_bytes()))
+    assert cache.load(key) is None and cache.read(key, result_only=True) is None
+
+
+def test_an_entry_read_up_to_its_result_has_no_calls(tmp_path):
+    cache, key, _ = saved_entry(tmp_path)
+    assert cache.load(key).calls() == {"call": {"html": "<p>x</p>"}}
+    partial = cache.entry(key, cache.read(key, result_only=True))
+    assert partial.result() == ({"source": "0" * 64, "notes": []}, ["first", "sécond"]) and partial.calls() == {}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are made with os.mkfifo")
+def test_a_fifo_where_an_entry_belongs_is_not_waited_for(tmp_path):
+    cache, key, path = saved_entry(tmp_path)
+    path.unlink()
+    os.mkfifo(path)
+    script = ("import sys; from pathlib import Path; from ankideploy.cache import RenderCache;"
+              f"cache = RenderCache(Path({str(tmp_path / 'cache')!r}), b'k' * 32);"
+              f"print(cache.read({key!r}), cache.load({key!r}))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "None None", done.stderr
 
 
 def test_edited_cache_gives_the_uncached_package(tmp_path):

@@ -158,14 +158,46 @@ def test_a_spare_given_nothing_is_stopped(count, processes, mark):
     assert set(os.listdir("/proc/self/fd")) <= open_before
 
 
-def test_an_item_whose_spare_failed_to_get_ready_is_done_in_this_process():
-    assert run_all(square_and_pid, [7], 2, beside=lambda: None, spare=Spare(fail_to_get_ready)) == [(49, os.getpid())]
+def wait_until_ended(spare: Spare) -> None:
+    """Let the spare's child end (or fail) before anything is given to it: no race with what follows."""
+    os.waitpid(spare.child[0], 0)
 
 
-def test_an_item_too_large_for_the_spare_s_pipe_is_done_in_this_process(mark):
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="children are listed from /proc (Linux)")
+def test_an_item_whose_spare_failed_to_get_ready_goes_to_a_child_of_its_own():
+    before, open_before = children_of_this_process(), set(os.listdir("/proc/self/fd"))
+    spare = Spare(fail_to_get_ready)
+    wait_until_ended(spare)
+    [(square, pid)] = run_all(square_and_pid, [7], 2, beside=lambda: None, spare=spare)
+    assert square == 49 and pid not in (os.getpid(), spare.pid)
+    assert children_of_this_process() <= before and set(os.listdir("/proc/self/fd")) <= open_before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="children are listed from /proc (Linux)")
+def test_an_item_too_large_for_the_spare_s_pipe_goes_to_a_child_of_its_own(mark):
+    before = children_of_this_process()
     spare = Spare(get_ready)
     spare.room = 10  # the item would not fit: writing it would wait until the child is ready
-    assert run_all(square_and_pid, [8], 2, beside=lambda: None, spare=spare) == [(64, os.getpid())]
+    [(square, pid)] = run_all(square_and_pid, [8], 2, beside=lambda: None, spare=spare)
+    assert square == 64 and pid != os.getpid() and pid != spare.pid
+    assert children_of_this_process() <= before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="children are listed from /proc (Linux)")
+def test_a_job_that_cannot_be_sent_to_the_spare_goes_to_a_child_of_its_own(mark):
+    before, open_before = children_of_this_process(), set(os.listdir("/proc/self/fd"))
+    spare = Spare(get_ready)
+    [(square, pid)] = run_all(lambda n: square_and_pid(n), [5], 2, beside=lambda: None, spare=spare)
+    assert square == 25 and pid not in (os.getpid(), spare.pid)
+    assert children_of_this_process() <= before and set(os.listdir("/proc/self/fd")) <= open_before
+
+
+def test_a_spare_takes_the_first_item_and_children_of_their_own_the_others(mark):
+    spare = Spare(get_ready)
+    results = run_all(square_and_pid, [1, 2, 3], 4, beside=lambda: None, spare=spare)
+    assert [square for square, _ in results] == [1, 4, 9]
+    pids = [pid for _, pid in results]
+    assert pids[0] == spare.pid and len(set(pids) | {os.getpid()}) == 4
 
 
 def test_when_no_spare_can_be_made_this_process_does_the_item(monkeypatch, mark):

@@ -134,8 +134,8 @@ def _look_up(file: SourceFile, settings: Settings,
 def _process_all(files: list[SourceFile], settings: Settings, cache: RenderCache | None, options: BuildOptions,
                  progress, spare: workers.Spare | None) -> list[FileResult]:
     """Every file's result, in the files' order: from the cache where it holds one, else processed.
-    With more than one core, the files to process go to workers first (the first to ``spare``, if
-    it is worth it), and this process serves the others from the cache meanwhile."""
+    With more than one core, the files to process go to workers first (the first to ``spare``, when
+    forked children do them), and this process serves the others from the cache meanwhile."""
     found = [_look_up(file, settings, cache) for file in files]
     return _process_found(files, found, settings, cache, options, progress, spare)
 
@@ -178,12 +178,14 @@ def _process_found(files: list[SourceFile], found: list[tuple[bytes | None, str,
     return results
 
 
-def _spare(settings: Settings, cache: RenderCache | None, options: BuildOptions) -> workers.Spare | None:
-    """A child that gets ready to process a file while this process finds the files and looks them
-    up, for a rebuild that finds one or two of many files edited (see ``workers``): None when no
-    such rebuild can be (no cache yet, one core). Unused, it costs the other core a moment."""
+def _spare(files: int, settings: Settings, cache: RenderCache | None,
+           options: BuildOptions) -> workers.Spare | None:
+    """A child that gets ready to process a file while this process looks the files up, for a
+    rebuild that finds one or two of many files edited (see ``workers``); None when no such rebuild
+    can be (no cache yet, few files, one core). When every file is served from the cache, it is
+    killed unused: its loading cost the other core about 50 ms of CPU."""
     cores = options.jobs or os.cpu_count() or 1
-    if not (cache and cores > 1 and workers.CAN_FORK and cache.folder.is_dir()):
+    if not (cache and cores > 1 and files >= PARALLEL_THRESHOLD and workers.CAN_FORK and cache.folder.is_dir()):
         return None
     return workers.Spare(functools.partial(_get_ready, settings))
 
@@ -281,13 +283,13 @@ def build(paths: list[Path], options: BuildOptions, progress=lambda n: None, on_
     result = BuildResult(diags)
     settings = Settings(options.deck, validate_only=not options.write, default_level=options.default_level)
     cache = _open_cache(options.cache_dir, result.notices)
-    spare = _spare(settings, cache, options)
+    root = course_root(paths)
+    files = discover(paths, diags, root)
+    if not files and not diags.error_count:
+        diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
+    on_files(len(files))
+    spare = _spare(len(files), settings, cache, options)
     try:
-        root = course_root(paths)
-        files = discover(paths, diags, root)
-        if not files and not diags.error_count:
-            diags.error(shown_path(paths[0]) if paths else ".", 1, "no lessons found (no .md, .markdown or .txt file)")
-        on_files(len(files))
         results = _process_all(files, settings, cache, options, progress, spare)
     finally:
         if spare is not None:

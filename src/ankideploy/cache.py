@@ -41,6 +41,7 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -201,12 +202,16 @@ class RenderCache:
         if not KEY_RE.match(key):
             return None
         try:
-            with open(self._path(key), "rb") as source:
-                size = os.fstat(source.fileno()).st_size
-                head = source.read(HEAD_BYTES)
+            # Not blocking: a FIFO put where an entry belongs would otherwise wait for a writer forever.
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NONBLOCK)
+            with open(fd, "rb") as source:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+                    return None
+                size, head = info.st_size, source.read(HEAD_BYTES)
                 spans = self._spans(key, head)
-                if size > MAX_ENTRY_BYTES or spans is None or spans[1][1] != size:
-                    return None  # too large to be ours, or cut short, or more than was written
+                if spans is None or spans[1][1] != size:
+                    return None  # not an entry for this key, or cut short, or more than was written
                 end = spans[0][1] if result_only else size
                 return head[:end] + source.read(end - len(head)) if end > len(head) else head[:end]
         except (OSError, ValueError):

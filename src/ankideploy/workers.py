@@ -11,16 +11,17 @@ This process may also have work of its own that the items do not wait for
 (``beside``): it does that first, while the workers start on the items, then
 takes part as above. Then even one item is worth a worker; and when there are no
 more items than workers (a rebuild after editing a lesson or two), each item goes
-to a child forked for it alone: no pool to start and nothing to send it, which
-takes less time than the work itself when the work is that small. A child can
-even be forked before its item is known (``Spare``): it loads and sets up what the
-job needs while this process finds out which items there are.
+to a child forked for it alone: no pool to start, which takes less time than the
+work itself when the work is that small. A child can even be forked before its
+item is known (``Spare``): it loads and sets up what the job needs while this
+process finds out which items there are, and is then sent its item.
 """
 from __future__ import annotations
 
 import os
 import pickle
 import signal
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ CAN_FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 CHUNK = 2  # items a worker takes at once: small, so the two ends meet near the middle
 AHEAD = 2  # chunks queued per worker, so a worker never waits for this process to hand it more
 PIPE_ROOM = 1 << 20  # what a spare child's pipe is asked to hold: a large lesson and its settings
+ITEM_HEADER = struct.Struct("<Q")  # the length of the pickled item sent to a spare child
 
 
 def run_all(job: Callable[[T], R], items: Sequence[T], processes: int,
@@ -122,7 +124,8 @@ def _on_children(job: Callable[[T], R], items: Sequence[T], done: Callable[[R], 
     children: list[tuple[int, int] | None] = []
     try:
         for item in items:
-            children.append(spare.give(job, item) if spare is not None and not children else _fork(job, item))
+            given = spare.give(job, item) if spare is not None and not children else None
+            children.append(given or _fork(job, item))
         beside()
         return [_finish(_result(children[i], job, items[i]), done) for i in range(len(items))]
     finally:
@@ -134,37 +137,50 @@ def _on_children(job: Callable[[T], R], items: Sequence[T], done: Callable[[R], 
 class Spare:
     """A child forked before its item is known, which gets ready meanwhile (``ready()``: imports,
     set-up) and then does the one item ``give`` hands it. Given none, it is killed: getting ready
-    must have no effect outside the child."""
+    must leave nothing behind that matters (imports may write bytecode caches; nothing else)."""
 
     def __init__(self, ready: Callable[[], None]):
         freeze_shared()
         self.child: tuple[int, int] | None = None  # its process id and the pipe its result comes through
-        self.items, item_source = os.pipe()[::-1]  # this end writes the item, the child reads the other
-        self.room = _widen(self.items)
-        result_source, result_sink = os.pipe()
+        self.pid = -1  # the child's process id, once forked
+        self.items, self.room = -1, 0  # the pipe's end the item is written to, and what the pipe holds
+        opened: list[int] = []
+        try:
+            item_source, self.items = os.pipe()
+            opened += [item_source, self.items]
+            self.room = _widen(self.items)
+            result_source, result_sink = os.pipe()
+            opened += [result_source, result_sink]
+        except OSError:  # no descriptors left: no spare, and nothing left open
+            for fd in opened:
+                os.close(fd)
+            self.items = -1
+            return
         pid = _forked(lambda: _spare_child(ready, item_source, result_sink), (item_source, result_sink),
                       (self.items, result_source))
         if pid < 0:
             os.close(result_source)
             self._close_items()
         else:
-            self.child = (pid, result_source)
+            self.child, self.pid = (pid, result_source), pid
 
     def give(self, job: Callable[[T], R], item: T) -> tuple[int, int] | None:
-        """The child doing ``job(item)`` (see ``_fork``); None when it cannot (this process then does
-        the item): there is no child, or the item does not fit in the pipe while the child gets ready."""
+        """The child doing ``job(item)`` (as ``_fork`` gives it); None when it cannot: there is no
+        child, the item cannot be pickled, or it does not fit in the pipe while the child gets ready
+        (writing it would wait for the child)."""
         child, self.child = self.child, None
-        payload = pickle.dumps((job, item), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            if child is not None and len(payload) <= self.room:
-                _write_all(self.items, payload)
-                return child
-        except OSError:  # the child failed while getting ready: this process does the item
-            pass
+            payload = pickle.dumps((job, item), protocol=pickle.HIGHEST_PROTOCOL)
+            if child is not None and len(payload) + ITEM_HEADER.size <= self.room:
+                _write_all(self.items, ITEM_HEADER.pack(len(payload)) + payload)
+                child, given = None, child
+                return given
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            pass  # the child failed while getting ready (a closed pipe), or the item cannot travel
         finally:
             self._close_items()
-        if child is not None:
-            _end(*child)
+            if child is not None:
+                _end(*child)
         return None
 
     def close(self) -> None:
@@ -183,11 +199,15 @@ class Spare:
 def _spare_child(ready: Callable[[], None], item_source: int, result_sink: int) -> None:
     ready()
     with os.fdopen(item_source, "rb") as source:
-        payload = source.read()
-    if payload:  # else nothing was given: the parent closed the pipe
-        job, item = pickle.loads(payload)  # from the parent that forked this process
-        with os.fdopen(result_sink, "wb") as out:
-            pickle.dump(job(item), out, protocol=pickle.HIGHEST_PROTOCOL)
+        # The item is read by its length, not to the end of the pipe: a process forked meanwhile
+        # could hold the pipe's other end open.
+        header = source.read(ITEM_HEADER.size)
+        if len(header) < ITEM_HEADER.size:
+            return  # nothing was given: the parent closed the pipe
+        payload = source.read(ITEM_HEADER.unpack(header)[0])
+    job, item = pickle.loads(payload)  # from the parent that forked this process
+    with os.fdopen(result_sink, "wb") as out:
+        pickle.dump(job(item), out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _widen(fd: int) -> int:
@@ -243,9 +263,9 @@ def _forked(body: Callable[[], None], child_fds: tuple[int, ...], parent_fds: tu
         finally:
             # Leave at once: the parent's exit handlers and buffered output are not the child's.
             os._exit(1)
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     for fd in child_fds:
         os.close(fd)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return pid
 
 

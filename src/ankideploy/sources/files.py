@@ -94,11 +94,14 @@ def _relative(file: Path, real: str, root: Path, real_root: Path) -> str:
 
 
 def _below(path: str, folder: str) -> str | None:
-    """``path`` relative to ``folder`` (with ``/``), or None when it is not inside it."""
-    if path == folder:
-        return "."
+    """``path`` relative to ``folder`` (with ``/``), or None when it is not inside it. Both are absolute
+    and normalised; case is compared as the system compares it (normcase: on Windows, without)."""
     prefix = folder if folder.endswith(os.sep) else folder + os.sep
-    return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else None
+    if os.path.normcase(path) == os.path.normcase(folder):
+        return "."
+    if not os.path.normcase(path).startswith(os.path.normcase(prefix)):
+        return None
+    return path[len(prefix):].replace(os.sep, "/")
 
 
 MAX_LESSON_BYTES = 10 * 1024 * 1024  # far beyond any lesson; guards against devices and accidents

@@ -50,15 +50,15 @@ class _Note:
     fields: list[str]
     tags: list[str]
     deck: str
-    parts: tuple[str, str, int]  # ankideploy.note_spec.packaged_fields(fields)
+    sort: tuple[str, int]  # ankideploy.note_spec.sorting_of(fields[0])
 
-    def packaged(self) -> tuple[str, str, int]:
-        return self.parts
+    def sorting(self) -> tuple[str, int]:
+        return self.sort
 
 
 def with_ankideploy(data: dict, out: Path) -> int:
     from ankideploy import notetypes
-    from ankideploy.note_spec import packaged_fields
+    from ankideploy.note_spec import sorting_of
     from ankideploy.package import PackageNote, write_package
 
     types = notetypes.load(say_aloud=True)
@@ -66,7 +66,7 @@ def with_ankideploy(data: dict, out: Path) -> int:
     mods = {kind_of[mid]: m["mod"] for mid, m in data["models"].items()}
     deck_names = {did: d["name"] for did, d in data["decks"].items()}
     notes = [PackageNote(_Note(kind_of[n["model"]], n["guid"], n["fields"], n["tags"], deck_names[n["deck"]],
-                               packaged_fields(n["fields"])), n["mod"], position)
+                               sorting_of(n["fields"][0])), n["mod"], position)
              for position, n in enumerate(data["notes"], 1)]
     descriptions = {d["name"]: d["desc"] for d in data["decks"].values() if d["desc"]}
     media = {name: Path(data["media_dir"]) / name for name in data["media"]}

@@ -26,14 +26,14 @@ from .cache import still_as_checked, valid_file_diagnostic, valid_media
 from .diagnostics import Diagnostic
 from .identity import ID_RE, guid_for
 from .lesson import Lesson, Location
-from .note_spec import FIELD_SEPARATOR, NoteSpec, packaged_fields
+from .note_spec import FIELD_SEPARATOR, NoteSpec
 from .sources.files import SourceFile
 
 NOTE_KINDS = ("interview", "quick-fire")
 FACT_FIELDS = ("lesson_id", "title", "episode", "episode_title")
 RESULT_FIELDS = {"source", "ids", "lesson", "notes", "deck", "description", "media", "checked", "diagnostics"}
 # A note's row in an entry; "fields" is how many fields its first text joins (its second is the sort
-# field, "checksum" the sort field's: see note_spec.packaged_fields).
+# field, "checksum" the sort field's: see note_spec.sorting_of).
 NOTE_ROW = ("kind", "note_key", "stamped", "tags", "deck", "label", "path", "line", "source_file", "level",
             "fingerprint", "fields", "checksum")
 # The id comments of the file's bytes (ids are ASCII): no need to decode the file to count them.
@@ -81,20 +81,20 @@ def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> tupl
     ids = id_comments(data)
     if result.lesson is None or not {n.note_key for n in result.notes if n.stamped} <= set(ids):
         return None, []
-    packaged = [packaged_fields(note.fields) for note in result.notes]
-    if any(joined.count(FIELD_SEPARATOR) != len(note.fields) - 1
-           for (joined, _, _), note in zip(packaged, result.notes)):
+    joined = [FIELD_SEPARATOR.join(note.fields) for note in result.notes]
+    if any(text.count(FIELD_SEPARATOR) != len(note.fields) - 1 for text, note in zip(joined, result.notes)):
         return None, []
+    sortings = [note.sorting() for note in result.notes]
     facts = result.lesson
     return {
         "source": source_digest(data), "ids": len(ids),  # "source" first: see RenderCache.claims
         "lesson": {**{name: getattr(facts, name) for name in FACT_FIELDS}, "skipped": facts.skipped},
-        "notes": [_note_row(note, checksum) for note, (_, _, checksum) in zip(result.notes, packaged)],
+        "notes": [_note_row(note, checksum) for note, (_, checksum) in zip(result.notes, sortings)],
         "deck": result.deck, "description": result.description,
         "media": {name: str(path) for name, path in result.media.items()},
         "checked": {path: list(stat) for path, stat in checked.items()},
         "diagnostics": [[d.path, d.line, d.severity, d.message] for d in result.diagnostics],
-    }, [text for joined, sort_text, _ in packaged for text in (joined, sort_text)]
+    }, [text for fields, (sort_text, _) in zip(joined, sortings) for text in (fields, sort_text)]
 
 
 def _note_row(note: NoteSpec, checksum: int) -> list:
@@ -157,7 +157,7 @@ def _notes(rows, texts: list[str]) -> list[NoteSpec] | None:
         note = NoteSpec(kind, key, stamped, fields, tags, deck, label, Location(path, line), source_file, level)
         # Made from the same fields and tags when they were stored. (The GUID, set here, also skips
         # the lock cached_property takes on first use.)
-        note.fingerprint, note.guid, note._packaged = fingerprint, guid_for(key), (joined, sort_text, checksum)
+        note.fingerprint, note.guid, note._sorting = fingerprint, guid_for(key), (sort_text, checksum)
         notes.append(note)
     return notes
 

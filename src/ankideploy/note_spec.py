@@ -34,14 +34,14 @@ class NoteSpec:
     def guid(self) -> str:
         return identity.guid_for(self.note_key)  # asked for many times per note by every build
 
-    # (joined fields, sort field, checksum): see ``packaged``. Set by the cache for a note it serves.
-    _packaged: tuple[str, str, int] | None = field(default=None, init=False, repr=False, compare=False)
+    # (sort field, checksum): see ``sorting``. Set by the cache for a note it serves.
+    _sorting: tuple[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def packaged(self) -> tuple[str, str, int]:
-        """The note's fields as a package stores them (see ``packaged_fields``), kept once made."""
-        if self._packaged is None:
-            self._packaged = packaged_fields(self.fields)
-        return self._packaged
+    def sorting(self) -> tuple[str, int]:
+        """The note's sort field and its checksum (see ``sorting_of``): as the cache gave them, or
+        made now (and not kept: the package writer asks once per note, and a course's worth of
+        them would only take memory)."""
+        return self._sorting or sorting_of(self.fields[0])
 
     @cached_property
     def fingerprint(self) -> str:
@@ -51,12 +51,11 @@ class NoteSpec:
         return identity.note_fingerprint(self.kind, self.fields, self.source_file, self.tags)
 
 
-def packaged_fields(fields: list[str]) -> tuple[str, str, int]:
-    """The fields joined as Anki stores them, the sort field (the first, without tags) and its
-    checksum (the first 8 hex digits of its SHA-1, as a number), as Anki computes them."""
-    sort_text = TAG_RE.sub("", fields[0]).strip()
-    return (FIELD_SEPARATOR.join(fields), sort_text,
-            int(hashlib.sha1(sort_text.encode("utf-8")).hexdigest()[:8], 16))
+def sorting_of(first_field: str) -> tuple[str, int]:
+    """A note's sort field (its first field, without tags) and the sort field's checksum (the first
+    8 hex digits of its SHA-1, as a number), as Anki computes them."""
+    sort_text = TAG_RE.sub("", first_field).strip()
+    return sort_text, int(hashlib.sha1(sort_text.encode("utf-8")).hexdigest()[:8], 16)
 
 
 @dataclass

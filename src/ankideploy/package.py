@@ -20,7 +20,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from . import identity
 from .atomic import open_temporary
-from .note_spec import PackageNote
+from .note_spec import FIELD_SEPARATOR, PackageNote
 from .notetypes import NoteType
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -91,9 +91,9 @@ def _decks_json(db, decks: dict[str, int], descriptions: dict[str, str], stamp: 
 
 def _note_row(note: PackageNote, notetypes: dict[str, NoteType]) -> tuple:
     spec = note.spec
-    fields, sort_text, checksum = spec.packaged()
+    sort_text, checksum = spec.sorting()
     return (identity.note_id(spec.guid), spec.guid, notetypes[spec.kind].id, note.mod, -1,
-            f" {' '.join(spec.tags)} ", fields, sort_text, checksum, 0, "")
+            f" {' '.join(spec.tags)} ", FIELD_SEPARATOR.join(spec.fields), sort_text, checksum, 0, "")
 
 
 def _card_row(note: PackageNote, decks: dict[str, int]) -> tuple:

@@ -208,3 +208,15 @@ def test_when_no_spare_can_be_made_this_process_does_the_item(monkeypatch, mark)
     open_before = set(os.listdir("/proc/self/fd"))
     assert run_all(square_and_pid, [9], 2, beside=lambda: None, spare=Spare(get_ready)) == [(81, os.getpid())]
     assert set(os.listdir("/proc/self/fd")) <= open_before and not mark.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="children are listed from /proc (Linux)")
+def test_an_interrupt_beside_leaves_neither_the_spare_nor_a_child_behind(mark):
+    before, open_before = children_of_this_process(), set(os.listdir("/proc/self/fd"))
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_all(square_and_pid, [1, 2], 3, beside=interrupted, spare=Spare(get_ready))
+    assert children_of_this_process() <= before and set(os.listdir("/proc/self/fd")) <= open_before

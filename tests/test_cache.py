@@ -383,6 +383,32 @@ def test_an_entry_not_laid_out_as_written_is_not_read(tmp_path, framing):
     assert cache.load(key) is None and cache.read(key, result_only=True) is None
 
 
+def test_each_part_is_signed_with_its_name(tmp_path):
+    """A part's HMAC covers the entry's first line and the part's name: neither part can stand in
+    for the other, nor either for a part of another key's entry."""
+    course, cache = stamped_course(tmp_path), tmp_path / "cache"
+    package_bytes(tmp_path, course, "warm", cache)
+    [entry] = cache_files(cache)
+    first_line, parts = entry_parts(entry)
+    for (name, mac, part), other in zip(parts, reversed(PART_NAMES)):
+        assert mac.decode() == keyed_digest(first_line + name + part)
+        assert mac.decode() != keyed_digest(first_line + other + part)
+        another_key = first_line[:-2] + (b"1" if first_line[-2:-1] == b"0" else b"0") + b"\n"
+        assert mac.decode() != keyed_digest(another_key + name + part)
+
+
+def test_notes_served_from_the_cache_bring_their_sort_field(tmp_path, monkeypatch):
+    from ankideploy import note_spec
+    course, cache = two_lessons(tmp_path), tmp_path / "cache"
+    expected = package_bytes(tmp_path, course, "warm", cache)
+
+    def not_again(first_field):
+        raise AssertionError(f"sort field made again for {first_field!r}")
+
+    monkeypatch.setattr(note_spec, "sorting_of", not_again)
+    assert package_bytes(tmp_path, course, "served", cache) == expected
+
+
 def test_an_entry_read_up_to_its_result_has_no_calls(tmp_path):
     cache, key, _ = saved_entry(tmp_path)
     assert cache.load(key).calls() == {"call": {"html": "<p>x</p>"}}
@@ -596,14 +622,20 @@ def test_on_two_cores_the_edited_lesson_goes_to_a_child_made_ready_while_the_les
     assert b"part four?" in entry_of(cache, "1.4-more.md").read_bytes()
 
 
+LOADERS = {"markdown", "pygments", "nh3", "bs4", "ankideploy.sources.labels", "ankideploy.sources.lesson_reader",
+           "ankideploy.render", "ankideploy.notes"}
+
+
 def test_a_rebuild_from_the_cache_imports_no_renderer(tmp_path):
-    """Served from the cache, a build loads neither python-markdown, Pygments, nh3 nor Beautiful Soup."""
+    """Served from the cache, a build loads neither python-markdown, Pygments, nh3 nor Beautiful Soup,
+    nor the lesson reader or the renderer."""
     course, cache = two_lessons(tmp_path), tmp_path / "cache"
     script = ("import sys; from pathlib import Path; from ankideploy.build import BuildOptions, build;"
               f"result = build([Path({str(course)!r})], BuildOptions(out_dir=Path({str(tmp_path / 'out')!r}),"
               f" use_state=False, jobs=1, cache_dir=Path({str(cache)!r})));"
               "assert result.packages and not result.diagnostics.items;"
-              "print(sorted({m.split('.')[0] for m in sys.modules} & {'markdown', 'pygments', 'nh3', 'bs4'}))")
+              "print(sorted({name for m in sys.modules for name in (m, m.split('.')[0])}"
+              f" & set({sorted(LOADERS)!r})))")
     first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert first.stdout.strip() != "[]"  # the first build renders
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

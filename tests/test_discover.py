@@ -55,3 +55,9 @@ def test_a_lesson_outside_the_root_is_named_by_its_name(linked_course, tmp_path)
 def test_a_lesson_found_twice_through_a_symlink_is_kept_once(linked_course):
     real, link = linked_course
     assert [f.source for f in discover([real, link], Diagnostics(), real)] == ["ep/1.1-a.md"]
+
+
+def test_case_is_compared_as_the_system_compares_it(monkeypatch):
+    """Where the file system ignores case (Windows: os.path.normcase lowers it), so does the check."""
+    monkeypatch.setattr("os.path.normcase", str.lower)
+    assert _below("/Course/Ep/1.1.md", "/course") == "Ep/1.1.md" and _below("/Other/1.1.md", "/course") is None

@@ -11,8 +11,9 @@ an edit, the lesson is parsed again and only the answers that changed are render
 
 An entry's bytes: a line naming the entry format and the key, a line per part
 (its HMAC in hex and its length), then the two parts. The result part is JSON,
-``[result, lengths]``, a newline, and the result's long texts (the notes' fields)
-one after the other, as they are: ``lengths`` (in bytes) cuts them apart, so the bulk of a
+``[result, lengths]``, a newline, and the result's long texts (each note's fields,
+joined, and its sort field) one after the other, as they are: ``lengths`` (in bytes)
+cuts them apart, so the bulk of a
 result is neither escaped when written nor scanned as JSON when read. The calls
 part is JSON. A rebuild reads the result part of most entries and the calls
 part of few: each is verified and parsed only when it is used.
@@ -203,7 +204,8 @@ class RenderCache:
             return None
         try:
             # Not blocking: a FIFO put where an entry belongs would otherwise wait for a writer forever.
-            fd = os.open(self._path(key), os.O_RDONLY | os.O_NONBLOCK)
+            # Nor followed, if a symbolic link: the cache never writes one.
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY)
             with open(fd, "rb") as source:
                 info = os.fstat(fd)
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:

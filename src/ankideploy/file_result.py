@@ -85,6 +85,8 @@ def to_entry(result: FileResult, data: bytes, checked: dict[str, tuple]) -> tupl
     if any(text.count(FIELD_SEPARATOR) != len(note.fields) - 1 for text, note in zip(joined, result.notes)):
         return None, []
     sortings = [note.sorting() for note in result.notes]
+    for note, sorting in zip(result.notes, sortings):
+        note._sorting = sorting  # kept with the note, as for one served: the writer needs it too
     facts = result.lesson
     return {
         "source": source_digest(data), "ids": len(ids),  # "source" first: see RenderCache.claims

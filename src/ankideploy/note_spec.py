@@ -34,13 +34,13 @@ class NoteSpec:
     def guid(self) -> str:
         return identity.guid_for(self.note_key)  # asked for many times per note by every build
 
-    # (sort field, checksum): see ``sorting``. Set by the cache for a note it serves.
+    # (sort field, checksum): see ``sorting``. Set when the note is saved to or served from the cache.
     _sorting: tuple[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def sorting(self) -> tuple[str, int]:
-        """The note's sort field and its checksum (see ``sorting_of``): as the cache gave them, or
-        made now (and not kept: the package writer asks once per note, and a course's worth of
-        them would only take memory)."""
+        """The note's sort field and its checksum (see ``sorting_of``): as set when the note was saved
+        to or served from the cache, else made now and not kept (the joined work of a whole course
+        would only take memory)."""
         return self._sorting or sorting_of(self.fields[0])
 
     @cached_property
@@ -52,8 +52,9 @@ class NoteSpec:
 
 
 def sorting_of(first_field: str) -> tuple[str, int]:
-    """A note's sort field (its first field, without tags) and the sort field's checksum (the first
-    8 hex digits of its SHA-1, as a number), as Anki computes them."""
+    """What a package stores as a note's sort field (its first field without tags; entities and
+    image names are not treated as Anki's own stripping treats them) and as that text's checksum
+    (the first 8 hex digits of its SHA-1, as a number)."""
     sort_text = TAG_RE.sub("", first_field).strip()
     return sort_text, int(hashlib.sha1(sort_text.encode("utf-8")).hexdigest()[:8], 16)
 

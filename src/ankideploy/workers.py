@@ -170,18 +170,24 @@ class Spare:
         (writing it would wait for the child)."""
         child, self.child = self.child, None
         try:
-            payload = pickle.dumps((job, item), protocol=pickle.HIGHEST_PROTOCOL)
-            if child is not None and len(payload) + ITEM_HEADER.size <= self.room:
+            if child is None:
+                return None
+            try:
+                payload = pickle.dumps((job, item), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - whatever pickling raises, the item cannot travel
+                return None
+            if len(payload) + ITEM_HEADER.size > self.room:
+                return None
+            try:
                 _write_all(self.items, ITEM_HEADER.pack(len(payload)) + payload)
-                child, given = None, child
-                return given
-        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-            pass  # the child failed while getting ready (a closed pipe), or the item cannot travel
+            except OSError:  # the child failed while getting ready: its end of the pipe is closed
+                return None
+            child, given = None, child
+            return given
         finally:
             self._close_items()
             if child is not None:
                 _end(*child)
-        return None
 
     def close(self) -> None:
         """Stop the child if no item was given to it."""

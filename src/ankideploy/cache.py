@@ -149,7 +149,8 @@ class Entry:
         """Where part ``index`` is in the entry's bytes, if they hold it and it is signed with the
         secret as this part of this entry."""
         mac, start, end = self.parts[index]
-        if end > len(self.data) or not signing.verified(self.secret, mac, self.first_line, name, memoryview(self.data)[start:end]):
+        body = memoryview(self.data)[start:end]
+        if end > len(self.data) or not signing.verified(self.secret, mac, self.first_line, name, body):
             return None  # someone else's entry, an edit, a flipped byte, a part moved from another entry
         return start, end
 
@@ -211,10 +212,10 @@ class RenderCache:
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                     return None
                 size, head = info.st_size, source.read(HEAD_BYTES)
-                spans = self._spans(key, head)
-                if spans is None or spans[1][1] != size:
+                parts = self._parts(key, head)
+                if parts is None or parts[1][2] != size:
                     return None  # not an entry for this key, or cut short, or more than was written
-                end = spans[0][1] if result_only else size
+                end = parts[0][2] if result_only else size
                 return head[:end] + source.read(end - len(head)) if end > len(head) else head[:end]
         except (OSError, ValueError):
             return None
@@ -223,26 +224,25 @@ class RenderCache:
         """Whether the entry's bytes ``data`` say its result is for the source with this SHA-256, read
         without verifying or parsing them: this only sorts files into those worth serving from the
         cache and those to process. (``file_result.to_entry`` writes the digest first.)"""
-        spans = None if data is None else self._spans(key, data)
-        return spans is not None and data.startswith(b'[{"source":"%s"' % digest.encode("ascii"), spans[0][0])
+        parts = None if data is None else self._parts(key, data)
+        return parts is not None and data.startswith(b'[{"source":"%s"' % digest.encode("ascii"), parts[0][1])
 
     def entry(self, key: str, data: bytes | None) -> Entry | None:
         """The entry in ``data`` (all of it, or up to the end of its result part: see ``read``) when
         it is laid out as this cache writes them for ``key``; its parts are not verified yet."""
-        spans = None if data is None else self._spans(key, data)
-        if spans is None or len(data) not in (spans[0][1], spans[1][1]):
+        parts = None if data is None else self._parts(key, data)
+        if parts is None or len(data) not in (parts[0][2], parts[1][2]):
             return None
-        macs = PARTS_RE.match(data, len(self._first_line(key))).group(1, 3)
-        return Entry(self.secret, data, self._first_line(key), [(mac, *span) for mac, span in zip(macs, spans)])
+        return Entry(self.secret, data, self._first_line(key), parts)
 
-    def _spans(self, key: str, data: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        """Where the result and the calls part are, as the start of the entry ``data`` says."""
+    def _parts(self, key: str, data: bytes) -> list[tuple[bytes, int, int]] | None:
+        """Each part's HMAC and where it is (start, end), as the start of the entry ``data`` says."""
         first_line = self._first_line(key)
         found = PARTS_RE.match(data, len(first_line)) if data.startswith(first_line) else None
         if found is None:
             return None
         result_end = found.end() + int(found[2])
-        return (found.end(), result_end), (result_end, result_end + int(found[4]))
+        return [(found[1], found.end(), result_end), (found[3], result_end, result_end + int(found[4]))]
 
     def save(self, key: str, calls: dict, result: object, texts: list[str]) -> None:
         """Write the entry: ``calls`` (call key -> JSON value), the file's ``result`` (JSON; or None)

@@ -104,10 +104,9 @@ def _note_row(note: NoteSpec, checksum: int) -> list:
             note.location.line, note.source_file, note.level, note.fingerprint, len(note.fields), checksum]
 
 
-def from_entry(stored, texts: list[str], file: SourceFile, data: bytes, digest: str = "") -> FileResult | None:
-    """The stored result (with its texts), when it is for exactly ``data`` (whose SHA-256 is ``digest``,
-    if given) and holds up against it; else None."""
-    digest = digest or source_digest(data)
+def from_entry(stored, texts: list[str], file: SourceFile, data: bytes, digest: str) -> FileResult | None:
+    """The stored result (with its texts), when it is for exactly ``data`` (whose SHA-256 is ``digest``)
+    and holds up against it; else None."""
     if not (type(stored) is dict and stored.keys() == RESULT_FIELDS and stored["source"] == digest):
         return None
     facts, notes = _facts(stored["lesson"]), _notes(stored["notes"], texts)

@@ -212,8 +212,7 @@ def _spare_child(ready: Callable[[], None], item_source: int, result_sink: int) 
             return  # nothing was given: the parent closed the pipe
         payload = source.read(ITEM_HEADER.unpack(header)[0])
     job, item = pickle.loads(payload)  # from the parent that forked this process
-    with os.fdopen(result_sink, "wb") as out:
-        pickle.dump(job(item), out, protocol=pickle.HIGHEST_PROTOCOL)
+    _pickle_to(result_sink, job(item))
 
 
 def _widen(fd: int) -> int:
